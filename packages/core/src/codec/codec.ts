@@ -1,0 +1,79 @@
+import type { DecodeFailure, Envelope, MessageMeta, TransportInfo } from "../envelope.ts";
+
+/** A message ready for a transport: bytes plus the metadata the transport carries beside them. */
+export interface WireMessage {
+  body: Uint8Array;
+  /** Always has `id`, `name` and `publishedAt` after encoding. */
+  meta: MessageMeta;
+  /** MIME type of the body. */
+  contentType: string;
+}
+
+/** What a codec needs to encode: a message with its id and time already decided. */
+export interface EncodeInput {
+  id: string;
+  name: string;
+  data: unknown;
+  publishedAt: Date;
+  parentId?: string | undefined;
+  correlationId?: string | undefined;
+  replyTo?: string | undefined;
+  headers: Record<string, string>;
+}
+
+/** A decoded body, before the transport adds the attempt and its own info. */
+export interface Decoded {
+  id: string;
+  name: string;
+  data: unknown;
+  publishedAt: Date;
+  parentId?: string | undefined;
+  correlationId?: string | undefined;
+  replyTo?: string | undefined;
+  headers: Record<string, string>;
+}
+
+/**
+ * Turns envelopes into bytes and back. `decode` never throws: a body it cannot read is a
+ * `{ failed: true, reason }`, which runtimes dead-letter as a poison message.
+ */
+export interface Codec {
+  readonly name: string;
+  encode(input: EncodeInput): WireMessage;
+  /** `meta` holds what the transport carried beside the body; missing id / time come from the transport. */
+  decode(body: Uint8Array, meta: MessageMeta): Decoded | { failed: true; reason: string };
+}
+
+/** Context a transport adds to a decoded body. */
+export interface DeliveryInfo {
+  attempt: number;
+  transport: TransportInfo;
+}
+
+/**
+ * Decode a received body into an `Envelope` or a `DecodeFailure`. The one function every
+ * transport calls, so poison handling is the same everywhere.
+ */
+export function decodeEnvelope(
+  codec: Codec,
+  body: Uint8Array,
+  meta: MessageMeta,
+  info: DeliveryInfo,
+): Envelope | DecodeFailure {
+  const decoded = codec.decode(body, meta);
+  if ("failed" in decoded) {
+    return { failed: true, reason: decoded.reason, meta, body, attempt: info.attempt, transport: info.transport };
+  }
+  return {
+    id: decoded.id,
+    name: decoded.name,
+    data: decoded.data,
+    publishedAt: decoded.publishedAt,
+    attempt: info.attempt,
+    parentId: decoded.parentId,
+    correlationId: decoded.correlationId,
+    replyTo: decoded.replyTo,
+    headers: decoded.headers,
+    transport: info.transport,
+  };
+}

@@ -1,0 +1,65 @@
+/** Base class of every error Mailroom throws on purpose. `code` is stable; `message` says what to do. */
+export class MailroomError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/**
+ * Thrown by a handler when retrying cannot help (bad data, a business rule). The message is
+ * dead-lettered at once with reason `permanent_error: <message>`.
+ */
+export class PermanentError extends MailroomError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("permanent_error", message, options);
+  }
+}
+
+/**
+ * Thrown (or returned through `ctx.retry`) to retry after a given delay instead of the policy's
+ * backoff. Still counts as an attempt.
+ */
+export class RetryLater extends MailroomError {
+  readonly delayMs: number;
+  constructor(delayMs: number, message = `retry requested in ${delayMs} ms`) {
+    super("retry_later", message);
+    this.delayMs = delayMs;
+  }
+}
+
+/** A body could not be decoded into an envelope. */
+export class DecodeError extends MailroomError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("decode_failed", message, options);
+  }
+}
+
+/** Configuration is wrong: a bad transport URL, a duplicate handler, a missing option. */
+export class ConfigError extends MailroomError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("config_error", message, options);
+  }
+}
+
+/** A handler ran past its timeout; `ctx.signal` was aborted with this error. Retried by policy. */
+export class TimeoutError extends MailroomError {
+  constructor(ms: number) {
+    super("timeout", `handler did not finish within ${ms} ms`);
+  }
+}
+
+/** The transport failed (connection lost, request rejected). Retried by the runtime with backoff. */
+export class TransportError extends MailroomError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("transport_error", message, options);
+  }
+}
+
+/** A short, single-line description of any thrown value, for reasons and logs. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`.replace(/\s+/g, " ").slice(0, 500);
+  return String(error).replace(/\s+/g, " ").slice(0, 500);
+}

@@ -1,0 +1,90 @@
+import type { DecodeFailure, Envelope, Outgoing, PublishOptions } from "./envelope.ts";
+
+/**
+ * One received message, whatever the provider. Exactly one of `ack`, `retry`, `defer`,
+ * `release` or `deadLetter` settles it; `extend` may be called any number of times before that.
+ * Settling methods may be called once; implementations ignore (or reject) a second call.
+ */
+export interface Delivery {
+  readonly envelope: Envelope | DecodeFailure;
+  /** Done: remove the message for good (delete / basic.ack). */
+  ack(): Promise<void>;
+  /** Visible again after `delayMs`; the next delivery has `attempt + 1`. */
+  retry(delayMs: number): Promise<void>;
+  /**
+   * Visible again after `delayMs` WITHOUT counting an attempt: used for `not-before` re-delays.
+   * Transports whose receive count would count it re-publish with the attempt in a header.
+   */
+  defer(delayMs: number): Promise<void>;
+  /** Give the message back unprocessed (shutdown, blocked FIFO group): visible again now, not an attempt. */
+  release(): Promise<void>;
+  /** To the dead-letter destination with `reason` (and attempt, original queue) in its headers. */
+  deadLetter(reason: string): Promise<void>;
+  /** Keep invisible for another `ms` while a long handler runs. No-op where the transport holds messages until ack. */
+  extend(ms: number): Promise<void>;
+}
+
+/** Pulls deliveries. `receive` resolves with at most `max` deliveries, possibly none after a long-poll wait. */
+export interface Source {
+  /**
+   * Wait (long poll) for up to `max` deliveries. Resolves early with `[]` when `signal` aborts —
+   * it must never keep a stopping worker waiting for a long poll to end.
+   */
+  receive(max: number, signal: AbortSignal): Promise<Delivery[]>;
+  /** How long a received message stays invisible; the Worker heartbeats `extend` at half of it. */
+  readonly visibilityTimeoutMs?: number;
+  /** Messages waiting (ready and delayed) and in flight, where the transport can tell. Used by `--until-empty`. */
+  depth?(): Promise<QueueDepth>;
+  close(): Promise<void>;
+}
+
+/** Sends messages. Resolves when the transport has accepted (confirmed / persisted) every message. */
+export interface Publisher {
+  publish(messages: Outgoing[], options?: PublishOptions): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Counts for one queue. */
+export interface QueueDepth {
+  /** Visible now. */
+  ready: number;
+  /** Scheduled for later (delays, retries). */
+  delayed: number;
+  /** Received and not yet settled. */
+  inFlight: number;
+}
+
+/** A dead-lettered message as the admin tools show it. */
+export interface DeadLetter {
+  /** Transport handle for redrive / delete. */
+  readonly handle: string;
+  readonly id: string;
+  readonly name: string | undefined;
+  readonly reason: string;
+  readonly attempts: number;
+  readonly deadLetteredAt: Date | undefined;
+  readonly queue: string;
+  /** The body as text (UTF-8 with replacement characters when it was not). */
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Operations tools (`mailroom stats`, `mailroom dlq …`) need. Optional per transport. */
+export interface QueueAdmin {
+  stats(): Promise<Array<{ queue: string } & QueueDepth & { deadLettered: number }>>;
+  listDeadLetters(options?: { limit?: number }): Promise<DeadLetter[]>;
+  /** Move dead letters back to their queue with a fresh attempt count. Returns how many moved. */
+  redrive(options?: { limit?: number; onProgress?: (done: number, total: number) => void }): Promise<number>;
+}
+
+/** What a transport URL opens: a source and a publisher bound to one queue, and admin tools where supported. */
+export interface Transport {
+  /** e.g. `sqlite`, `memory`, `amqp`. */
+  readonly kind: string;
+  /** The queue this transport consumes and, by default, publishes to. */
+  readonly queue: string;
+  source(): Source;
+  publisher(): Publisher;
+  admin?(): QueueAdmin;
+  close(): Promise<void>;
+}
