@@ -1,0 +1,209 @@
+import { type Envelope, MESSAGE_NAME } from "./envelope.ts";
+import { ConfigError } from "./errors.ts";
+import { defaultLogger, type Logger } from "./logger.ts";
+import type { Middleware } from "./middleware/middleware.ts";
+import { type RetryOptions, type RetryPolicy, retryPolicy } from "./retry.ts";
+import type { Context } from "./runtime/context.ts";
+import type { InferData, StandardSchemaV1 } from "./schema.ts";
+
+/** Options of one handler. */
+export interface HandlerOptions<S extends StandardSchemaV1 | undefined = undefined> {
+  /** Standard Schema (zod 4, valibot, arktype, …). A failure dead-letters at once with the issues. */
+  schema?: S;
+  /** Retry policy over the app's (default: 5 attempts, 1 s → 5 min full-jitter backoff). */
+  retry?: RetryOptions;
+  /** Abort `ctx.signal` and fail the run (retried by policy) after this long, ms. Default: the app's, else none. */
+  timeoutMs?: number;
+  /** Middleware around this handler only, inside the app's. */
+  middleware?: Middleware[];
+}
+
+/** A message handler: return to ack, throw to retry, throw `PermanentError` to dead-letter. */
+export type Handler<T> = (data: T, ctx: Context<T>) => unknown;
+
+/** One item of a batch handler's input. */
+export interface BatchItem<T> {
+  readonly data: T;
+  readonly envelope: Envelope<T>;
+}
+
+/** A failed item of a batch, by envelope id. The error is classified like a thrown one. */
+export interface BatchItemFailure {
+  id: string;
+  error: unknown;
+}
+
+/**
+ * A batch handler: receives many messages of one name. Return nothing to ack all, return the
+ * failures to settle those alone, throw to fail every item.
+ */
+export type BatchHandler<T> = (items: BatchItem<T>[], ctx: BatchContext) => unknown;
+
+/** Context of a batch handler run. */
+export interface BatchContext {
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+  publish(name: string, data: unknown): Promise<void>;
+}
+
+/** Options of a batch handler. */
+export interface BatchOptions<S extends StandardSchemaV1 | undefined = undefined> extends HandlerOptions<S> {
+  /** Most messages per call. Default 10. */
+  maxSize?: number;
+  /** Longest wait for a batch to fill in the Worker, ms. Default 100. */
+  maxWaitMs?: number;
+}
+
+/** A registered handler with everything resolved. */
+export interface Registration {
+  readonly name: string;
+  readonly mode: "single" | "batch";
+  readonly schema: StandardSchemaV1 | undefined;
+  readonly retry: RetryPolicy;
+  readonly timeoutMs: number | undefined;
+  readonly middleware: readonly Middleware[];
+  readonly fn: Handler<unknown> | BatchHandler<unknown>;
+  readonly maxSize: number;
+  readonly maxWaitMs: number;
+  /** Where it was registered (file:line), for duplicate errors. */
+  readonly source: string;
+}
+
+/** What to do with a message no handler is registered for. */
+export type UnknownMessagePolicy = "deadLetter" | "ack";
+
+/** Options of `createApp`. */
+export interface AppOptions {
+  /** Service name, used in logs and metrics. */
+  name: string;
+  /** Default `pino` at `MAILROOM_LOG_LEVEL` (info) to stderr. */
+  logger?: Logger;
+  /** Retry policy for every handler that does not set its own. */
+  retry?: RetryOptions;
+  /** Default handler timeout, ms. Default none. */
+  timeoutMs?: number;
+  /** Middleware around every handler (outermost first). */
+  middleware?: Middleware[];
+  /** Messages with no handler: `deadLetter` (default, reason `unknown_message_name`) or `ack` (drop). */
+  unknownMessages?: UnknownMessagePolicy;
+}
+
+/**
+ * A set of handlers keyed by message name. Runs unchanged under a Worker, a cloud-function
+ * adapter, `mailroom local`, or the test kit.
+ *
+ * @example
+ * const app = createApp({ name: "orders" });
+ * app.handle("order_created", { schema: OrderCreated }, async (order, ctx) => {
+ *   await ctx.publish("invoice_requested", { orderId: order.id });
+ * });
+ */
+export class App {
+  readonly name: string;
+  readonly logger: Logger;
+  readonly retry: RetryPolicy;
+  readonly timeoutMs: number | undefined;
+  readonly middleware: Middleware[];
+  readonly unknownMessages: UnknownMessagePolicy;
+  readonly #handlers = new Map<string, Registration>();
+
+  constructor(options: AppOptions) {
+    if (!options?.name) throw new ConfigError("createApp needs a name, e.g. createApp({ name: \"orders\" })");
+    this.name = options.name;
+    this.logger = options.logger ?? defaultLogger(options.name);
+    this.retry = retryPolicy(options.retry);
+    this.timeoutMs = options.timeoutMs;
+    this.middleware = [...(options.middleware ?? [])];
+    this.unknownMessages = options.unknownMessages ?? "deadLetter";
+  }
+
+  /** Register the handler for `name`. Registering a name twice throws, naming both places. */
+  handle<S extends StandardSchemaV1 | undefined = undefined>(
+    name: string,
+    options: HandlerOptions<S>,
+    fn: Handler<InferData<S>>,
+  ): this;
+  handle(name: string, fn: Handler<unknown>): this;
+  handle(name: string, a: HandlerOptions<StandardSchemaV1 | undefined> | Handler<unknown>, b?: Handler<never>): this {
+    const [options, fn] = typeof a === "function" ? [{}, a] : [a, b];
+    return this.#register(name, "single", options, fn as Handler<unknown>, {});
+  }
+
+  /** Register a batch handler for `name`: it receives up to `maxSize` messages at once. */
+  handleBatch<S extends StandardSchemaV1 | undefined = undefined>(
+    name: string,
+    options: BatchOptions<S>,
+    fn: BatchHandler<InferData<S>>,
+  ): this {
+    return this.#register(name, "batch", options, fn as BatchHandler<unknown>, options);
+  }
+
+  /** Add app-wide middleware (outermost first). */
+  use(...middleware: Middleware[]): this {
+    this.middleware.push(...middleware);
+    return this;
+  }
+
+  /** The registration for `name`, if any. */
+  lookup(name: string): Registration | undefined {
+    return this.#handlers.get(name);
+  }
+
+  /** Registered message names. */
+  names(): string[] {
+    return [...this.#handlers.keys()];
+  }
+
+  #register(
+    name: string,
+    mode: "single" | "batch",
+    options: HandlerOptions<StandardSchemaV1 | undefined>,
+    fn: Handler<unknown> | BatchHandler<unknown> | undefined,
+    batch: { maxSize?: number; maxWaitMs?: number },
+  ): this {
+    if (!MESSAGE_NAME.test(name)) {
+      throw new ConfigError(
+        `invalid message name "${name}": use lowercase letters, digits and underscores, starting with a letter (e.g. order_created)`,
+      );
+    }
+    if (typeof fn !== "function") throw new ConfigError(`handler for "${name}" is not a function`);
+    const source = callSite();
+    const existing = this.#handlers.get(name);
+    if (existing) {
+      throw new ConfigError(
+        `a handler for "${name}" is already registered at ${existing.source}; the second registration is at ${source}. Each message name has exactly one handler.`,
+      );
+    }
+    this.#handlers.set(name, {
+      name,
+      mode,
+      schema: options.schema,
+      retry: retryPolicy(options.retry, this.retry),
+      timeoutMs: options.timeoutMs ?? this.timeoutMs,
+      middleware: options.middleware ?? [],
+      fn,
+      maxSize: batch.maxSize ?? 10,
+      maxWaitMs: batch.maxWaitMs ?? 100,
+      source,
+    });
+    return this;
+  }
+}
+
+/** Create an app. See `App`. */
+export function createApp(options: AppOptions): App {
+  return new App(options);
+}
+
+/** The first stack frame outside this file: where a handler was registered. */
+function callSite(): string {
+  const lines = (new Error().stack ?? "").split("\n").slice(1);
+  const self = lines[0]?.match(/\((.*):\d+:\d+\)$|at (.*):\d+:\d+$/);
+  const selfFile = self?.[1] ?? self?.[2];
+  for (const line of lines) {
+    if (selfFile && line.includes(selfFile)) continue;
+    const m = line.match(/\((.*:\d+):\d+\)$|at (.*:\d+):\d+$/);
+    if (m) return (m[1] ?? m[2] ?? "unknown").replace(/^file:\/\//, "");
+  }
+  return "unknown";
+}

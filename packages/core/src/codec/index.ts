@@ -1,0 +1,3 @@
+export * from "./attributes.ts";
+export * from "./codec.ts";
+export * from "./json.ts";

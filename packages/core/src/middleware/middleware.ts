@@ -1,0 +1,66 @@
+import type { Envelope } from "../envelope.ts";
+import type { Context } from "../runtime/context.ts";
+
+/** What middleware sees and may change while one message is handled. */
+export interface HandlerRequest {
+  readonly envelope: Envelope;
+  /** The validated data the handler receives. */
+  data: unknown;
+  readonly ctx: Context;
+  /** The handler's return value, once it has run (or what a `before` short-circuited with). */
+  result?: unknown;
+  /** The error being handled in `onError`; set it to `undefined` to recover. */
+  error?: unknown;
+}
+
+/**
+ * One layer of the onion around a handler, as in middy: `before` hooks run in order, the handler,
+ * then `after` hooks in reverse order. If anything throws, every `onError` runs in reverse order;
+ * an `onError` that sets `request.error = undefined` recovers (the message is acked with
+ * `request.result`). A `before` that returns `{ result }` skips the handler and the remaining
+ * `before` hooks (used by idempotency for already-processed messages).
+ */
+export interface Middleware {
+  /** Shown in logs. */
+  readonly name?: string;
+  before?(request: HandlerRequest): void | { result: unknown } | Promise<void | { result: unknown }>;
+  after?(request: HandlerRequest): void | Promise<void>;
+  onError?(request: HandlerRequest): void | Promise<void>;
+}
+
+/** The handler as middleware sees it. */
+export type Inner = (request: HandlerRequest) => unknown;
+
+/** Compose middleware around `inner` into one function. With no middleware, `inner` itself. */
+export function compose(middleware: readonly Middleware[], inner: Inner): Inner {
+  if (middleware.length === 0) return inner;
+  return async (request) => {
+    let ran = 0;
+    try {
+      let short = false;
+      for (const m of middleware) {
+        ran++;
+        const r = m.before ? await m.before(request) : undefined;
+        if (r && typeof r === "object" && "result" in r) {
+          request.result = r.result;
+          short = true;
+          break;
+        }
+      }
+      if (!short) request.result = await inner(request);
+      for (let i = ran - 1; i >= 0; i--) {
+        const after = middleware[i]!.after;
+        if (after) await after(request);
+      }
+      return request.result;
+    } catch (error) {
+      request.error = error;
+      for (let i = middleware.length - 1; i >= 0; i--) {
+        const onError = middleware[i]!.onError;
+        if (onError) await onError(request);
+        if (request.error === undefined) return request.result;
+      }
+      throw request.error;
+    }
+  };
+}

@@ -1,0 +1,146 @@
+import { type Codec, decodeEnvelope } from "../codec/codec.ts";
+import { jsonCodec } from "../codec/json.ts";
+import type { Outgoing, PublishOptions } from "../envelope.ts";
+import { dueAt, toEncodeInput } from "../runtime/outgoing.ts";
+import type { Delivery, Publisher, QueueAdmin, QueueDepth, Source, Transport } from "../transport.ts";
+import type { LocalStore, StoredRow } from "./local-store.ts";
+import { waitFor } from "./wait.ts";
+
+/** Options of the local transports (memory and SQLite). */
+export interface LocalTransportOptions {
+  /** Queue to consume and publish to. Default `default`. */
+  queue?: string;
+  /** How long a received message stays invisible, ms. Default 30,000. */
+  visibilityTimeoutMs?: number;
+  /** Longest a receive waits for a message, ms. Default 1,000. */
+  waitMs?: number;
+  codec?: Codec;
+}
+
+/** A Source, Publisher and admin over a `LocalStore`: the semantics both local transports share. */
+export class LocalTransport implements Transport {
+  readonly kind: string;
+  readonly queue: string;
+  readonly #store: LocalStore;
+  readonly #visibilityMs: number;
+  readonly #waitMs: number;
+  readonly #codec: Codec;
+  readonly #ownsStore: boolean;
+
+  constructor(store: LocalStore, options: LocalTransportOptions = {}, ownsStore = true) {
+    this.kind = store.kind;
+    this.#store = store;
+    this.queue = options.queue ?? "default";
+    this.#visibilityMs = options.visibilityTimeoutMs ?? 30_000;
+    this.#waitMs = options.waitMs ?? 1_000;
+    this.#codec = options.codec ?? jsonCodec();
+    this.#ownsStore = ownsStore;
+  }
+
+  source(): Source {
+    const store = this.#store;
+    const queue = this.queue;
+    const vt = this.#visibilityMs;
+    const waitMs = this.#waitMs;
+    const toDelivery = (row: StoredRow) => this.#delivery(row);
+    return {
+      visibilityTimeoutMs: vt,
+      async receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
+        const deadline = Date.now() + waitMs;
+        for (;;) {
+          const rows = store.receive(queue, max, vt);
+          if (rows.length > 0) return rows.map(toDelivery);
+          const left = deadline - Date.now();
+          if (left <= 0 || signal.aborted) return [];
+          await waitFor(left, signal, (wake) => store.subscribe(queue, wake));
+        }
+      },
+      async depth(): Promise<QueueDepth> {
+        return store.depth(queue);
+      },
+      async close() {},
+    };
+  }
+
+  publisher(): Publisher {
+    const store = this.#store;
+    const codec = this.#codec;
+    const defaultQueue = this.queue;
+    return {
+      async publish(messages: Outgoing[], options?: PublishOptions): Promise<void> {
+        const now = Date.now();
+        const visibleAt = dueAt(options, now) ?? now;
+        const byQueue = new Map<string, Parameters<LocalStore["enqueue"]>[1]>();
+        for (const m of messages) {
+          const wire = codec.encode(toEncodeInput(m, new Date(now)));
+          const q = m.to ?? defaultQueue;
+          let rows = byQueue.get(q);
+          if (!rows) byQueue.set(q, (rows = []));
+          rows.push({ body: wire.body, meta: wire.meta, visibleAt, groupId: m.groupId });
+        }
+        for (const [q, rows] of byQueue) store.enqueue(q, rows);
+      },
+      async close() {},
+    };
+  }
+
+  admin(): QueueAdmin {
+    const store = this.#store;
+    const queue = this.queue;
+    return {
+      async stats() {
+        const names = new Set([queue, ...store.queues()]);
+        return [...names].sort().map((q) => ({ queue: q, ...store.depth(q), deadLettered: store.deadLetterCount(q) }));
+      },
+      async listDeadLetters(options) {
+        return store.listDeadLetters(queue, options?.limit ?? 100);
+      },
+      async redrive(options) {
+        const total = Math.min(store.deadLetterCount(queue), options?.limit ?? Number.POSITIVE_INFINITY);
+        let done = 0;
+        while (done < total) {
+          const moved = store.redrive(queue, Math.min(500, total - done));
+          if (moved === 0) break;
+          done += moved;
+          options?.onProgress?.(done, total);
+        }
+        return done;
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsStore) this.#store.close();
+  }
+
+  #delivery(row: StoredRow): Delivery {
+    const store = this.#store;
+    const queue = this.queue;
+    const envelope = decodeEnvelope(this.#codec, row.body, row.meta, {
+      attempt: row.receiveCount,
+      transport: { kind: this.kind, queue, raw: row, groupId: row.groupId },
+    });
+    const handle = row.handle;
+    return {
+      envelope,
+      async ack() {
+        store.ack([handle]);
+      },
+      async retry(delayMs: number) {
+        store.reschedule(handle, Date.now() + delayMs, true);
+      },
+      async defer(delayMs: number) {
+        store.reschedule(handle, Date.now() + delayMs, false);
+      },
+      async release() {
+        store.reschedule(handle, Date.now(), false);
+      },
+      async deadLetter(reason: string) {
+        store.deadLetter(queue, handle, reason);
+      },
+      async extend(ms: number) {
+        store.extend(handle, Date.now() + ms);
+      },
+    };
+  }
+}
