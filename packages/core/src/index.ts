@@ -1,5 +1,6 @@
 export * from "./app.ts";
 export * from "./codec/index.ts";
+export * from "./definition.ts";
 export * from "./envelope.ts";
 export * from "./errors.ts";
 export { uuidv7 } from "./ids.ts";

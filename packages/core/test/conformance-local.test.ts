@@ -9,6 +9,7 @@ const file = join(dir, "queue.db");
 
 runConformance({
   name: "sqlite",
+  features: { fifo: true },
   open: async (queue, o) => sqliteTransport(file, { queue, visibilityTimeoutMs: o.visibilityTimeoutMs, waitMs: 500, codec: o.codec }),
   sendRaw: async (queue, body) => {
     const store = new SqliteStore(file);

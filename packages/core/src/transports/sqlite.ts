@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS mailroom_messages (
   enqueued_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS mailroom_messages_due ON mailroom_messages (queue, visible_at, seq);
+CREATE INDEX IF NOT EXISTS mailroom_messages_group ON mailroom_messages (queue, group_id, seq) WHERE group_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS mailroom_dead_letters (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   queue TEXT NOT NULL,
@@ -70,8 +71,12 @@ export class SqliteStore implements LocalStore {
       insert: p(
         "INSERT INTO mailroom_messages (queue, body, meta, group_id, visible_at, enqueued_at) VALUES (?, ?, ?, ?, ?, ?)",
       ),
-      receive: p(`UPDATE mailroom_messages SET visible_at = ?, receive_count = receive_count + 1, receipt = ?, in_flight = 1
-        WHERE seq IN (SELECT seq FROM mailroom_messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?)
+      // A FIFO group's messages are received one at a time, oldest first: only the group's head qualifies.
+      receive: p(`UPDATE mailroom_messages SET visible_at = ?1, receive_count = receive_count + 1, receipt = ?2, in_flight = 1
+        WHERE seq IN (SELECT seq FROM mailroom_messages AS m WHERE queue = ?3 AND visible_at <= ?4
+          AND (group_id IS NULL OR NOT EXISTS (SELECT 1 FROM mailroom_messages AS g
+            WHERE g.queue = m.queue AND g.group_id = m.group_id AND g.seq < m.seq))
+          ORDER BY visible_at, seq LIMIT ?5)
         RETURNING seq, body, meta, receive_count, group_id`),
       ack: p("DELETE FROM mailroom_messages WHERE seq = ? AND receipt = ?"),
       reschedule: p(`UPDATE mailroom_messages SET visible_at = ?, receipt = NULL, in_flight = 0,
