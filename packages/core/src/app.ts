@@ -108,7 +108,7 @@ export class App {
   readonly #handlers = new Map<string, Registration>();
 
   constructor(options: AppOptions) {
-    if (!options?.name) throw new ConfigError("createApp needs a name, e.g. createApp({ name: \"orders\" })");
+    if (!options?.name) throw new ConfigError('createApp needs a name, e.g. createApp({ name: "orders" })');
     this.name = options.name;
     this.logger = options.logger ?? defaultLogger(options.name);
     this.retry = retryPolicy(options.retry);
@@ -124,7 +124,11 @@ export class App {
     fn: Handler<InferData<S>>,
   ): this;
   handle(name: string, fn: Handler<unknown>): this;
-  handle(name: string, a: HandlerOptions<StandardSchemaV1 | undefined> | Handler<unknown>, b?: Handler<never>): this {
+  handle(
+    name: string,
+    a: HandlerOptions<StandardSchemaV1 | undefined> | Handler<unknown>,
+    b?: Handler<never>,
+  ): this {
     const [options, fn] = typeof a === "function" ? [{}, a] : [a, b];
     return this.#register(name, "single", options, fn as Handler<unknown>, {});
   }

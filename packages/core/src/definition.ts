@@ -25,7 +25,13 @@ export function defineHandler<S extends StandardSchemaV1 | undefined = undefined
   options: HandlerOptions<S>,
   fn: Handler<InferData<S>>,
 ): HandlerDefinition {
-  return { kind: "mailroom.handler", name, mode: "single", options: options as HandlerDefinition["options"], fn };
+  return {
+    kind: "mailroom.handler",
+    name,
+    mode: "single",
+    options: options as HandlerDefinition["options"],
+    fn,
+  };
 }
 
 /** Declare a batch handler without an app. See `App.handleBatch`. */
@@ -34,12 +40,20 @@ export function defineBatchHandler<S extends StandardSchemaV1 | undefined = unde
   options: BatchOptions<S>,
   fn: BatchHandler<InferData<S>>,
 ): HandlerDefinition {
-  return { kind: "mailroom.handler", name, mode: "batch", options: options as HandlerDefinition["options"], fn };
+  return {
+    kind: "mailroom.handler",
+    name,
+    mode: "batch",
+    options: options as HandlerDefinition["options"],
+    fn,
+  };
 }
 
 /** True for a value made by `defineHandler` / `defineBatchHandler`. */
 export function isHandlerDefinition(value: unknown): value is HandlerDefinition {
-  return typeof value === "object" && value !== null && (value as HandlerDefinition).kind === "mailroom.handler";
+  return (
+    typeof value === "object" && value !== null && (value as HandlerDefinition).kind === "mailroom.handler"
+  );
 }
 
 /** Register definitions on an app. Duplicate names throw, as with `app.handle`. */

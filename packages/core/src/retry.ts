@@ -22,7 +22,10 @@ export const defaultRetryPolicy: RetryPolicy = Object.freeze({
 });
 
 /** Resolve options over a base policy, rejecting nonsense early. */
-export function retryPolicy(options: RetryOptions | undefined, base: RetryPolicy = defaultRetryPolicy): RetryPolicy {
+export function retryPolicy(
+  options: RetryOptions | undefined,
+  base: RetryPolicy = defaultRetryPolicy,
+): RetryPolicy {
   const p = { ...base, ...stripUndefined(options ?? {}) };
   if (!Number.isInteger(p.maxAttempts) || p.maxAttempts < 1) {
     throw new RangeError(`retry.maxAttempts must be an integer >= 1, got ${p.maxAttempts}`);
@@ -34,7 +37,11 @@ export function retryPolicy(options: RetryOptions | undefined, base: RetryPolicy
 }
 
 /** Backoff before the next run after `attempt` failed runs: min(max, base·2^(attempt−1)), jittered. */
-export function backoffDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  policy: RetryPolicy,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
   return policy.jitter === "full" ? Math.floor(random() * ceiling) : ceiling;
 }

@@ -1,8 +1,8 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runConformance } from "@mailroom/core/conformance";
 import { memoryStore, memoryTransport, SqliteStore, sqliteTransport } from "@mailroom/core";
+import { runConformance } from "@mailroom/core/conformance";
 
 const dir = mkdtempSync(join(tmpdir(), "mailroom-conf-"));
 const file = join(dir, "queue.db");
@@ -10,7 +10,8 @@ const file = join(dir, "queue.db");
 runConformance({
   name: "sqlite",
   features: { fifo: true },
-  open: async (queue, o) => sqliteTransport(file, { queue, visibilityTimeoutMs: o.visibilityTimeoutMs, waitMs: 500, codec: o.codec }),
+  open: async (queue, o) =>
+    sqliteTransport(file, { queue, visibilityTimeoutMs: o.visibilityTimeoutMs, waitMs: 500, codec: o.codec }),
   sendRaw: async (queue, body) => {
     const store = new SqliteStore(file);
     store.enqueue(queue, [{ body, meta: { headers: {} }, visibleAt: Date.now() }]);
@@ -23,7 +24,13 @@ runConformance({
   name: "memory",
   features: { fifo: true },
   open: async (queue, o) =>
-    memoryTransport({ namespace: ns, queue, visibilityTimeoutMs: o.visibilityTimeoutMs, waitMs: 500, codec: o.codec }),
+    memoryTransport({
+      namespace: ns,
+      queue,
+      visibilityTimeoutMs: o.visibilityTimeoutMs,
+      waitMs: 500,
+      codec: o.codec,
+    }),
   sendRaw: async (queue, body) => {
     memoryStore(ns).enqueue(queue, [{ body, meta: { headers: {} }, visibleAt: Date.now() }]);
   },

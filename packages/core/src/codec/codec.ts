@@ -62,7 +62,14 @@ export function decodeEnvelope(
 ): Envelope | DecodeFailure {
   const decoded = codec.decode(body, meta);
   if ("failed" in decoded) {
-    return { failed: true, reason: decoded.reason, meta, body, attempt: info.attempt, transport: info.transport };
+    return {
+      failed: true,
+      reason: decoded.reason,
+      meta,
+      body,
+      attempt: info.attempt,
+      transport: info.transport,
+    };
   }
   return {
     id: decoded.id,

@@ -55,7 +55,10 @@ export function jsonCodec(options: JsonCodecOptions = {}): Codec {
         replyTo: input.replyTo,
         headers: input.headers,
       };
-      const body: Record<string, unknown> = { name: input.name, data: input.data === undefined ? null : input.data };
+      const body: Record<string, unknown> = {
+        name: input.name,
+        data: input.data === undefined ? null : input.data,
+      };
       if (embed) body.meta = embeddedMeta(meta);
       return { body: encoder.encode(JSON.stringify(body)), meta, contentType: "application/json" };
     },

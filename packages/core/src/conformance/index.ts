@@ -3,17 +3,22 @@ import { type App, createApp } from "../app.ts";
 import { jsonCodec } from "../codec/json.ts";
 import type { Outgoing } from "../envelope.ts";
 import { PermanentError } from "../errors.ts";
-import type { StandardSchemaV1 } from "../schema.ts";
 import { uuidv7 } from "../ids.ts";
 import { silentLogger } from "../logger.ts";
 import { Worker, type WorkerOptions } from "../runtime/worker.ts";
+import type { StandardSchemaV1 } from "../schema.ts";
 import { HandlerSpy } from "../testkit/spy.ts";
 import type { DeadLetter, Transport } from "../transport.ts";
 import type { ConformanceFeatures, ConformanceTarget, OpenOptions } from "./target.ts";
 
 export type { ConformanceFeatures, ConformanceTarget, OpenOptions } from "./target.ts";
 
-const defaults: ConformanceFeatures = { fifo: false, visibilityTimeout: true, minDelayMs: 0, maxBodyBytes: 1024 * 1024 };
+const defaults: ConformanceFeatures = {
+  fifo: false,
+  visibilityTimeout: true,
+  minDelayMs: 0,
+  maxBodyBytes: 1024 * 1024,
+};
 
 /**
  * The one suite every transport passes against its real server (as Watermill's TestPubSub).
@@ -58,7 +63,11 @@ export function runConformance(target: ConformanceTarget): void {
     return admin.listDeadLetters({ limit: 100 });
   }
 
-  async function waitForDeadLetters(queue: string, transport: Transport, count: number): Promise<DeadLetter[]> {
+  async function waitForDeadLetters(
+    queue: string,
+    transport: Transport,
+    count: number,
+  ): Promise<DeadLetter[]> {
     const deadline = Date.now() + 20_000;
     for (;;) {
       const list = await deadLetters(queue, transport);
@@ -67,7 +76,8 @@ export function runConformance(target: ConformanceTarget): void {
     }
   }
 
-  const newApp = () => createApp({ name: "conformance", logger: silentLogger, retry: { baseDelayMs: 0, maxDelayMs: 0 } });
+  const newApp = () =>
+    createApp({ name: "conformance", logger: silentLogger, retry: { baseDelayMs: 0, maxDelayMs: 0 } });
   const msg = (name: string, data: unknown, extra: Partial<Outgoing> = {}): Outgoing & { id: string } => ({
     id: uuidv7(),
     name,
@@ -111,11 +121,18 @@ export function runConformance(target: ConformanceTarget): void {
       app.handle("conf_env", (_data, ctx) => {
         seen = ctx.envelope;
       });
-      const m = msg("conf_env", { id: 7, tags: ["a"], nested: { ok: true } }, {
-        parentId: "parent-1",
-        correlationId: "corr-1",
-        headers: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "x-custom": "yes" },
-      });
+      const m = msg(
+        "conf_env",
+        { id: 7, tags: ["a"], nested: { ok: true } },
+        {
+          parentId: "parent-1",
+          correlationId: "corr-1",
+          headers: {
+            traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+            "x-custom": "yes",
+          },
+        },
+      );
       await t.publisher().publish([m]);
       const { spy } = start(app, t);
       await spy.waitFor({ id: m.id, outcome: "ack" });
@@ -154,10 +171,14 @@ export function runConformance(target: ConformanceTarget): void {
       const t = await open(queue);
       const app = newApp();
       const attempts: number[] = [];
-      app.handle("conf_max", { retry: { maxAttempts: 3, baseDelayMs: f.minDelayMs, maxDelayMs: f.minDelayMs, jitter: "none" } }, (_d, ctx) => {
-        attempts.push(ctx.attempt);
-        throw new Error("database unavailable");
-      });
+      app.handle(
+        "conf_max",
+        { retry: { maxAttempts: 3, baseDelayMs: f.minDelayMs, maxDelayMs: f.minDelayMs, jitter: "none" } },
+        (_d, ctx) => {
+          attempts.push(ctx.attempt);
+          throw new Error("database unavailable");
+        },
+      );
       const m = msg("conf_max", {});
       await t.publisher().publish([m]);
       const { spy } = start(app, t);
@@ -166,7 +187,9 @@ export function runConformance(target: ConformanceTarget): void {
       const dead = await waitForDeadLetters(queue, t, 1);
       expect(dead).toHaveLength(1);
       expect(dead[0]!.id).toBe(m.id);
-      expect(dead[0]!.reason).toMatch(/^max_attempts_exceeded: failed 3 of 3 attempts; last error: Error: database unavailable/);
+      expect(dead[0]!.reason).toMatch(
+        /^max_attempts_exceeded: failed 3 of 3 attempts; last error: Error: database unavailable/,
+      );
       expect(dead[0]!.attempts).toBe(3);
     });
 
@@ -185,7 +208,12 @@ export function runConformance(target: ConformanceTarget): void {
       await spy.waitFor({ id: m.id, outcome: "deadLetter" });
       const dead = await waitForDeadLetters(queue, t, 1);
       expect(runs).toBe(1);
-      expect(dead[0]).toMatchObject({ id: m.id, name: "conf_dlq", reason: "permanent_error: order 42 does not exist", attempts: 1 });
+      expect(dead[0]).toMatchObject({
+        id: m.id,
+        name: "conf_dlq",
+        reason: "permanent_error: order 42 does not exist",
+        attempts: 1,
+      });
       expect(JSON.parse(dead[0]!.body)).toMatchObject({ name: "conf_dlq", data: { order: 42 } });
       const left = await receiveAll(t, 500);
       expect(left).toEqual([]);
@@ -216,13 +244,33 @@ export function runConformance(target: ConformanceTarget): void {
       const enc = (s: string) => new TextEncoder().encode(s);
       const corpus: Array<[string, Uint8Array, RegExp]> = [
         ["bad JSON", enc('{"name": "conf_ok", "data": {'), /^decode_failed: body is not JSON/],
-        ["non-UTF-8", new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), /^decode_failed: body is not valid UTF-8/],
+        [
+          "non-UTF-8",
+          new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+          /^decode_failed: body is not valid UTF-8/,
+        ],
         ["missing name", enc('{"data": {"n": 1}}'), /^decode_failed: missing message name/],
         ["unknown name", enc('{"name": "conf_nobody", "data": {}}'), /^unknown_message_name: conf_nobody/],
-        ["schema failure", enc('{"name": "conf_ok", "data": {"n": "one"}}'), /^schema_validation_failed: n: /],
-        ["oversized", enc(`{"name":"conf_ok","data":{"n":1,"pad":"${"x".repeat(40 * 1024)}"}}`), /^decode_failed: body is \d+ bytes, over the limit of 32768/],
-        ["__proto__", enc('{"name":"conf_ok","data":{"n":1,"__proto__":{"polluted":true}}}'), /^decode_failed: body has a forbidden key "__proto__"/],
-        ["10,000-deep nesting", enc(`{"name":"conf_ok","data":${"[".repeat(10_000)}${"]".repeat(10_000)}}`), /^decode_failed: JSON nesting is deeper than 64/],
+        [
+          "schema failure",
+          enc('{"name": "conf_ok", "data": {"n": "one"}}'),
+          /^schema_validation_failed: n: /,
+        ],
+        [
+          "oversized",
+          enc(`{"name":"conf_ok","data":{"n":1,"pad":"${"x".repeat(40 * 1024)}"}}`),
+          /^decode_failed: body is \d+ bytes, over the limit of 32768/,
+        ],
+        [
+          "__proto__",
+          enc('{"name":"conf_ok","data":{"n":1,"__proto__":{"polluted":true}}}'),
+          /^decode_failed: body has a forbidden key "__proto__"/,
+        ],
+        [
+          "10,000-deep nesting",
+          enc(`{"name":"conf_ok","data":${"[".repeat(10_000)}${"]".repeat(10_000)}}`),
+          /^decode_failed: JSON nesting is deeper than 64/,
+        ],
       ];
       for (const [, body] of corpus) {
         if (body.byteLength <= f.maxBodyBytes) await target.sendRaw(queue, body);
@@ -234,7 +282,7 @@ export function runConformance(target: ConformanceTarget): void {
       await t.publisher().publish([good]);
       await spy.waitFor({ id: good.id, outcome: "ack" });
       const dead = await waitForDeadLetters(queue, t, expected.length);
-      expect(({}) as Record<string, unknown>).not.toHaveProperty("polluted");
+      expect({} as Record<string, unknown>).not.toHaveProperty("polluted");
       for (const [label, , reason] of expected) {
         const hit = dead.find((d) => reason.test(d.reason));
         expect(hit, `${label} should be dead-lettered with a reason matching ${reason}`).toBeDefined();
@@ -251,7 +299,10 @@ export function runConformance(target: ConformanceTarget): void {
       app.handle("demo_data_created", (data) => {
         seen.push(data);
       });
-      await target.sendRaw(queue, new TextEncoder().encode('{"name":"demo_data_created","data":{"id":1,"text":"<a&b>"}}'));
+      await target.sendRaw(
+        queue,
+        new TextEncoder().encode('{"name":"demo_data_created","data":{"id":1,"text":"<a&b>"}}'),
+      );
       await target.sendRaw(queue, new TextEncoder().encode('{"name":"demo_data_created","data":12345}'));
       const { spy } = start(app, t);
       await spy.waitFor({ name: "demo_data_created", outcome: "ack", count: 2 });
@@ -337,29 +388,34 @@ export function runConformance(target: ConformanceTarget): void {
       expect(worker.state).toBe("stopped");
     });
 
-    it.runIf(f.fifo)("FIFO: order holds within a group, groups run in parallel, a failure blocks only its group", async () => {
-      const queue = queueName("fifo");
-      const t = await open(queue, { fifo: true });
-      const app = newApp();
-      const seen = new Map<string, number[]>();
-      let failedOnce = false;
-      app.handle("conf_fifo", async (data: unknown, ctx) => {
-        const { g, i } = data as { g: string; i: number };
-        if (g === "a" && i === 2 && !failedOnce) {
-          failedOnce = true;
-          ctx.retry({ delayMs: f.minDelayMs });
+    it.runIf(f.fifo)(
+      "FIFO: order holds within a group, groups run in parallel, a failure blocks only its group",
+      async () => {
+        const queue = queueName("fifo");
+        const t = await open(queue, { fifo: true });
+        const app = newApp();
+        const seen = new Map<string, number[]>();
+        let failedOnce = false;
+        app.handle("conf_fifo", async (data: unknown, ctx) => {
+          const { g, i } = data as { g: string; i: number };
+          if (g === "a" && i === 2 && !failedOnce) {
+            failedOnce = true;
+            ctx.retry({ delayMs: f.minDelayMs });
+          }
+          await sleep(5);
+          seen.set(g, [...(seen.get(g) ?? []), i]);
+        });
+        const groups = ["a", "b", "c"];
+        for (const g of groups) {
+          await t
+            .publisher()
+            .publish(Array.from({ length: 5 }, (_, i) => msg("conf_fifo", { g, i }, { groupId: g })));
         }
-        await sleep(5);
-        seen.set(g, [...(seen.get(g) ?? []), i]);
-      });
-      const groups = ["a", "b", "c"];
-      for (const g of groups) {
-        await t.publisher().publish(Array.from({ length: 5 }, (_, i) => msg("conf_fifo", { g, i }, { groupId: g })));
-      }
-      const { spy } = start(app, t, { concurrency: 6 });
-      await spy.waitFor({ name: "conf_fifo", outcome: "ack", count: 15 }, 60_000);
-      for (const g of groups) expect(seen.get(g)).toEqual([0, 1, 2, 3, 4]);
-    });
+        const { spy } = start(app, t, { concurrency: 6 });
+        await spy.waitFor({ name: "conf_fifo", outcome: "ack", count: 15 }, 60_000);
+        for (const g of groups) expect(seen.get(g)).toEqual([0, 1, 2, 3, 4]);
+      },
+    );
   });
 
   async function receiveAll(t: Transport, waitMs: number) {
@@ -387,7 +443,9 @@ const hasNumberN: StandardSchemaV1<unknown, { n: number }> = {
     vendor: "mailroom-conformance",
     validate(value) {
       const n = (value as { n?: unknown } | null)?.n;
-      return typeof n === "number" ? { value: value as { n: number } } : { issues: [{ message: "expected a number", path: ["n"] }] };
+      return typeof n === "number"
+        ? { value: value as { n: number } }
+        : { issues: [{ message: "expected a number", path: ["n"] }] };
     },
   },
 };

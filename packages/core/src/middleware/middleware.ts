@@ -23,7 +23,9 @@ export interface HandlerRequest {
 export interface Middleware {
   /** Shown in logs. */
   readonly name?: string;
-  before?(request: HandlerRequest): void | { result: unknown } | Promise<void | { result: unknown }>;
+  before?(
+    request: HandlerRequest,
+  ): undefined | { result: unknown } | Promise<undefined | { result: unknown }> | void | Promise<void>;
   after?(request: HandlerRequest): void | Promise<void>;
   onError?(request: HandlerRequest): void | Promise<void>;
 }

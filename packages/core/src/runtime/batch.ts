@@ -9,7 +9,11 @@ import { ACK, type Outcome } from "./outcome.ts";
  * Run a batch handler over envelopes of one name. Items that fail validation are dead-lettered
  * alone; the rest go to the handler in one call. Returns one outcome per envelope, in order.
  */
-export async function runBatch(reg: Registration, envelopes: Envelope[], runtime: Runtime): Promise<Outcome[]> {
+export async function runBatch(
+  reg: Registration,
+  envelopes: Envelope[],
+  runtime: Runtime,
+): Promise<Outcome[]> {
   const outcomes: Outcome[] = new Array(envelopes.length);
   const items: BatchItem<unknown>[] = [];
   const index = new Map<string, number>();

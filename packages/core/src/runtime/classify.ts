@@ -5,7 +5,8 @@ import type { Outcome } from "./outcome.ts";
 
 /** Turn a handler failure into an outcome: dead-letter, or retry by policy (or as asked). */
 export function classifyFailure(error: unknown, attempt: number, reg: Registration): Outcome {
-  if (error instanceof PermanentError) return { kind: "deadLetter", reason: `permanent_error: ${error.message}` };
+  if (error instanceof PermanentError)
+    return { kind: "deadLetter", reason: `permanent_error: ${error.message}` };
   const max = reg.retry.maxAttempts;
   if (attempt >= max) {
     return {

@@ -1,4 +1,4 @@
-import { Headers, type Envelope, type Outgoing, type PublishOptions } from "../envelope.ts";
+import { type Envelope, Headers, type Outgoing, type PublishOptions } from "../envelope.ts";
 import { ConfigError, RetryLater } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Publisher } from "../transport.ts";
@@ -71,7 +71,10 @@ export class HandlerContext<T = unknown> implements Context<T> {
   }
 
   forward(name: string, data: unknown, options?: SendOptions): Promise<void> {
-    return this.#send({ name, data, parentId: this.envelope.id, correlationId: this.#conversation() }, options);
+    return this.#send(
+      { name, data, parentId: this.envelope.id, correlationId: this.#conversation() },
+      options,
+    );
   }
 
   reply(data: unknown): Promise<void> {
@@ -105,7 +108,9 @@ export class HandlerContext<T = unknown> implements Context<T> {
     if (options?.priority !== undefined) message.priority = options.priority;
     message.headers = headers;
     const publishOptions: PublishOptions | undefined =
-      options?.at || options?.delayMs ? { at: options.at, delayMs: options.delayMs } as PublishOptions : undefined;
+      options?.at || options?.delayMs
+        ? ({ at: options.at, delayMs: options.delayMs } as PublishOptions)
+        : undefined;
     return this.#runtime.publisher().publish([message], publishOptions);
   }
 }

@@ -25,7 +25,9 @@ export function triage(app: App, envelope: Delivery["envelope"], now = Date.now(
   }
   const reg = app.lookup(envelope.name);
   if (!reg) {
-    return app.unknownMessages === "ack" ? ACK : { kind: "deadLetter", reason: `unknown_message_name: ${envelope.name}` };
+    return app.unknownMessages === "ack"
+      ? ACK
+      : { kind: "deadLetter", reason: `unknown_message_name: ${envelope.name}` };
   }
   if (envelope.attempt > reg.retry.maxAttempts) {
     return {
@@ -50,7 +52,12 @@ function chainFor(app: App, reg: Registration): (request: HandlerRequest) => unk
 }
 
 /** Run one single-message handler on a decoded, due envelope. Returns the outcome; never throws. */
-export async function runHandler(app: App, reg: Registration, envelope: Envelope, runtime: Runtime): Promise<Outcome> {
+export async function runHandler(
+  app: App,
+  reg: Registration,
+  envelope: Envelope,
+  runtime: Runtime,
+): Promise<Outcome> {
   let data = envelope.data;
   if (reg.schema) {
     const v = validate(reg.schema, data);

@@ -1,10 +1,11 @@
 import type { App } from "../app.ts";
 import type { Envelope } from "../envelope.ts";
 import { silentLogger } from "../logger.ts";
+import { getOrCreate } from "../map.ts";
 import type { Delivery, Publisher } from "../transport.ts";
 import { runBatch } from "./batch.ts";
 import type { Runtime } from "./context.ts";
-import { SKIPPED, type Outcome } from "./outcome.ts";
+import { type Outcome, SKIPPED } from "./outcome.ts";
 import { processDelivery, settle, triage } from "./process.ts";
 
 /** One delivery's result in push mode. */
@@ -41,7 +42,8 @@ export function pushRuntime(app: App, options: DispatchOptions = {}): Runtime {
     signal: options.signal ?? never,
     publisher() {
       if (!publisher) {
-        if (!options.publisher) throw new Error("this function has no publisher configured; pass `publisher` to the adapter");
+        if (!options.publisher)
+          throw new Error("this function has no publisher configured; pass `publisher` to the adapter");
         publisher = options.publisher();
       }
       return publisher;
@@ -58,7 +60,11 @@ export function pushRuntime(app: App, options: DispatchOptions = {}): Runtime {
  * const results = await dispatch(app, deliveries, { fifo: true });
  * const failed = results.filter((r) => r.outcome.kind === "retry" || r.outcome.kind === "skipped");
  */
-export async function dispatch(app: App, deliveries: Delivery[], options: DispatchOptions = {}): Promise<DispatchResult[]> {
+export async function dispatch(
+  app: App,
+  deliveries: Delivery[],
+  options: DispatchOptions = {},
+): Promise<DispatchResult[]> {
   const runtime = pushRuntime(app, options);
   const results: DispatchResult[] = new Array(deliveries.length);
   const one = async (i: number) => {
@@ -74,9 +80,7 @@ export async function dispatch(app: App, deliveries: Delivery[], options: Dispat
     const groups = new Map<string, number[]>();
     for (const i of todo) {
       const g = deliveries[i]!.envelope.transport.groupId ?? `\u0000${i}`;
-      let list = groups.get(g);
-      if (!list) groups.set(g, (list = []));
-      list.push(i);
+      getOrCreate(groups, g, () => []).push(i);
     }
     await limit([...groups.values()], options.concurrency, async (group) => {
       let blocked = false;
@@ -96,14 +100,17 @@ export async function dispatch(app: App, deliveries: Delivery[], options: Dispat
 }
 
 /** Deliveries whose handler is a batch handler run together by name; returns their indexes. */
-async function runBatches(app: App, deliveries: Delivery[], runtime: Runtime, results: DispatchResult[]): Promise<Set<number>> {
+async function runBatches(
+  app: App,
+  deliveries: Delivery[],
+  runtime: Runtime,
+  results: DispatchResult[],
+): Promise<Set<number>> {
   const byName = new Map<string, number[]>();
   for (let i = 0; i < deliveries.length; i++) {
     const t = triage(app, deliveries[i]!.envelope);
     if (!("kind" in t) && t.mode === "batch") {
-      let list = byName.get(t.name);
-      if (!list) byName.set(t.name, (list = []));
-      list.push(i);
+      getOrCreate(byName, t.name, () => []).push(i);
     }
   }
   const done = new Set<number>();
@@ -111,7 +118,11 @@ async function runBatches(app: App, deliveries: Delivery[], runtime: Runtime, re
     const reg = app.lookup(name)!;
     for (let start = 0; start < indexes.length; start += reg.maxSize) {
       const chunk = indexes.slice(start, start + reg.maxSize);
-      const outcomes = await runBatch(reg, chunk.map((i) => deliveries[i]!.envelope as Envelope), runtime);
+      const outcomes = await runBatch(
+        reg,
+        chunk.map((i) => deliveries[i]!.envelope as Envelope),
+        runtime,
+      );
       await Promise.all(
         chunk.map(async (i, k) => {
           const delivery = deliveries[i]!;

@@ -47,11 +47,27 @@ export class WorkerStats {
     counter("mailroom_messages_received_total", "Messages received.", this.received);
     counter("mailroom_messages_acked_total", "Messages handled and acknowledged.", this.acked);
     counter("mailroom_messages_retried_total", "Handler failures scheduled for retry.", this.retried);
-    counter("mailroom_messages_dead_lettered_total", "Messages sent to the dead-letter destination.", this.deadLettered);
-    counter("mailroom_messages_deferred_total", "Messages re-delayed before their not-before time.", this.deferred);
-    counter("mailroom_visibility_extensions_total", "Visibility heartbeats sent for long handlers.", this.extended);
+    counter(
+      "mailroom_messages_dead_lettered_total",
+      "Messages sent to the dead-letter destination.",
+      this.deadLettered,
+    );
+    counter(
+      "mailroom_messages_deferred_total",
+      "Messages re-delayed before their not-before time.",
+      this.deferred,
+    );
+    counter(
+      "mailroom_visibility_extensions_total",
+      "Visibility heartbeats sent for long handlers.",
+      this.extended,
+    );
     counter("mailroom_receive_errors_total", "Receive calls that failed.", this.receiveErrors);
-    counter("mailroom_settle_errors_total", "Ack / retry / dead-letter calls that failed.", this.settleErrors);
+    counter(
+      "mailroom_settle_errors_total",
+      "Ack / retry / dead-letter calls that failed.",
+      this.settleErrors,
+    );
     lines.push(
       "# HELP mailroom_last_receive_timestamp_seconds When a receive last completed.",
       "# TYPE mailroom_last_receive_timestamp_seconds gauge",

@@ -3,6 +3,7 @@ import type { App, Registration } from "../app.ts";
 import { type DecodeFailure, type Envelope, isDecodeFailure } from "../envelope.ts";
 import { describeError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { getOrCreate } from "../map.ts";
 import type { Delivery, Publisher, Source } from "../transport.ts";
 import { runBatch } from "./batch.ts";
 import type { Runtime } from "./context.ts";
@@ -48,6 +49,12 @@ export interface WorkerEvents {
   stopped: [info: { abandoned: number }];
 }
 
+interface Batch {
+  reg: Registration;
+  items: Delivery[];
+  timer?: NodeJS.Timeout | undefined;
+}
+
 interface Running {
   delivery: Delivery;
   startedAt: number;
@@ -84,7 +91,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly #queue: Delivery[] = [];
   readonly #running = new Set<Running>();
   readonly #busyGroups = new Set<string>();
-  readonly #batches = new Map<string, { reg: Registration; items: Delivery[]; timer?: NodeJS.Timeout }>();
+  readonly #batches = new Map<string, Batch>();
   #batchHeld = 0;
   #reserved = 0;
   #state: "idle" | "running" | "stopping" | "stopped" = "idle";
@@ -101,7 +108,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#source = source;
     this.#concurrency = Math.max(1, options.concurrency ?? 16);
     this.#batchSize = Math.max(1, options.batchSize ?? 10);
-    this.#receivers = Math.max(1, options.receivers ?? Math.min(4, Math.ceil(this.#concurrency / this.#batchSize)));
+    this.#receivers = Math.max(
+      1,
+      options.receivers ?? Math.min(4, Math.ceil(this.#concurrency / this.#batchSize)),
+    );
     this.#shutdownMs = options.shutdownTimeoutMs ?? 30_000;
     this.#visibilityMs = options.visibilityTimeoutMs ?? source.visibilityTimeoutMs ?? 0;
     this.#backoffMin = options.receiveBackoff?.minMs ?? 100;
@@ -114,7 +124,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
       logger: this.#logger,
       signal: this.#handlerAbort.signal,
       publisher() {
-        if (!publisher) throw new Error("this worker has no publisher: pass `publisher` in the Worker options");
+        if (!publisher)
+          throw new Error("this worker has no publisher: pass `publisher` in the Worker options");
         return publisher;
       },
     };
@@ -211,7 +222,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
         failures++;
         this.stats.receiveErrors++;
         this.emit("receiveError", error, failures);
-        this.#logger.warn({ error: describeError(error), consecutive: failures }, "receive failed; backing off");
+        this.#logger.warn(
+          { error: describeError(error), consecutive: failures },
+          "receive failed; backing off",
+        );
         await this.#sleep(this.#backoff(failures));
         continue;
       }
@@ -221,7 +235,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         this.emit("received", deliveries.length);
         for (const d of deliveries) this.#accept(d);
         this.#pump();
-      } else if (this.#untilEmpty && this.held === 0 && this.#reserved === 0 && (await this.#isEmpty())) {
+      } else if (this.#untilEmpty && this.held === 0 && (await this.#isEmpty())) {
         void this.stop();
       }
     }
@@ -246,8 +260,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   #addToBatch(reg: Registration, delivery: Delivery): void {
-    let batch = this.#batches.get(reg.name);
-    if (!batch) this.#batches.set(reg.name, (batch = { reg, items: [] }));
+    const batch = getOrCreate(this.#batches, reg.name, () => ({ reg, items: [] as Delivery[] }) as Batch);
     batch.items.push(delivery);
     this.#batchHeld++;
     if (batch.items.length >= reg.maxSize) this.#flushBatch(batch);
@@ -257,7 +270,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
   }
 
-  #flushBatch(batch: { reg: Registration; items: Delivery[]; timer?: NodeJS.Timeout }): void {
+  #flushBatch(batch: Batch): void {
     if (batch.timer) clearTimeout(batch.timer);
     batch.timer = undefined;
     const items = batch.items.splice(0);
@@ -270,7 +283,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
     });
     this.#batchHeld -= items.length;
     const started = Date.now();
-    void runBatch(batch.reg, items.map((d) => d.envelope as Envelope), this.#runtime).then(async (outcomes) => {
+    void runBatch(
+      batch.reg,
+      items.map((d) => d.envelope as Envelope),
+      this.#runtime,
+    ).then(async (outcomes) => {
       await Promise.all(
         entries.map(async (entry, i) => {
           const outcome = outcomes[i]!;

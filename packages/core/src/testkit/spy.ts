@@ -49,13 +49,21 @@ export class HandlerSpy {
         ? criteria
         : (r) =>
             (criteria.id === undefined || idOf(r.envelope) === criteria.id) &&
-            (criteria.name === undefined || (!isDecodeFailure(r.envelope) && r.envelope.name === criteria.name)) &&
+            (criteria.name === undefined ||
+              (!isDecodeFailure(r.envelope) && r.envelope.name === criteria.name)) &&
             (criteria.outcome === undefined || r.outcome.kind === criteria.outcome);
     const count = typeof criteria === "function" ? 1 : (criteria.count ?? 1);
     const hits = this.records.filter(match);
     if (hits.length >= count) return Promise.resolve(hits);
     return new Promise((resolve, reject) => {
-      const waiter = { match, count, resolve: (r: SpyRecord[]) => (clearTimeout(timer), resolve(r)) };
+      const waiter = {
+        match,
+        count,
+        resolve: (r: SpyRecord[]) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+      };
       const timer = setTimeout(() => {
         this.#waiters = this.#waiters.filter((w) => w !== waiter);
         reject(

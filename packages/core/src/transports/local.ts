@@ -1,6 +1,7 @@
 import { type Codec, decodeEnvelope } from "../codec/codec.ts";
 import { jsonCodec } from "../codec/json.ts";
 import type { Outgoing, PublishOptions } from "../envelope.ts";
+import { getOrCreate } from "../map.ts";
 import { dueAt, toEncodeInput } from "../runtime/outgoing.ts";
 import type { Delivery, Publisher, QueueAdmin, QueueDepth, Source, Transport } from "../transport.ts";
 import type { LocalStore, StoredRow } from "./local-store.ts";
@@ -74,9 +75,12 @@ export class LocalTransport implements Transport {
         for (const m of messages) {
           const wire = codec.encode(toEncodeInput(m, new Date(now)));
           const q = m.to ?? defaultQueue;
-          let rows = byQueue.get(q);
-          if (!rows) byQueue.set(q, (rows = []));
-          rows.push({ body: wire.body, meta: wire.meta, visibleAt, groupId: m.groupId });
+          getOrCreate(byQueue, q, () => []).push({
+            body: wire.body,
+            meta: wire.meta,
+            visibleAt,
+            groupId: m.groupId,
+          });
         }
         for (const [q, rows] of byQueue) store.enqueue(q, rows);
       },
@@ -90,7 +94,9 @@ export class LocalTransport implements Transport {
     return {
       async stats() {
         const names = new Set([queue, ...store.queues()]);
-        return [...names].sort().map((q) => ({ queue: q, ...store.depth(q), deadLettered: store.deadLetterCount(q) }));
+        return [...names]
+          .sort()
+          .map((q) => ({ queue: q, ...store.depth(q), deadLettered: store.deadLetterCount(q) }));
       },
       async listDeadLetters(options) {
         return store.listDeadLetters(queue, options?.limit ?? 100);

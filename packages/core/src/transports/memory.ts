@@ -1,4 +1,5 @@
 import { Headers, type MessageMeta } from "../envelope.ts";
+import { getOrCreate } from "../map.ts";
 import type { DeadLetter, QueueDepth } from "../transport.ts";
 import { DueHeap } from "./heap.ts";
 import { LocalTransport, type LocalTransportOptions } from "./local.ts";
@@ -44,7 +45,14 @@ export class MemoryStore implements LocalStore {
   #q(name: string): Queue {
     let q = this.#queues.get(name);
     if (!q) {
-      q = { heap: new DueHeap(), messages: new Map(), dead: [], waiters: new Set(), busyGroups: new Map(), groups: new Map() };
+      q = {
+        heap: new DueHeap(),
+        messages: new Map(),
+        dead: [],
+        waiters: new Set(),
+        busyGroups: new Map(),
+        groups: new Map(),
+      };
       this.#queues.set(name, q);
     }
     return q;
@@ -100,7 +108,13 @@ export class MemoryStore implements LocalStore {
       m.version++;
       m.visibleAt = now + visibilityMs;
       q.heap.push({ at: m.visibleAt, seq: m.seq, version: m.version, msg: m });
-      out.push({ handle: `${queue}\u0000${m.seq}\u0000${m.version}`, body: m.body, meta: m.meta, receiveCount: m.receiveCount, groupId: m.groupId });
+      out.push({
+        handle: `${queue}\u0000${m.seq}\u0000${m.version}`,
+        body: m.body,
+        meta: m.meta,
+        receiveCount: m.receiveCount,
+        groupId: m.groupId,
+      });
     }
     for (const e of held) q.heap.push(e);
     this.#arm(q);
@@ -266,13 +280,13 @@ const shared = new Map<string, MemoryStore>();
  * Open a memory transport. Transports opened with the same `namespace` in one process share
  * their queues (a publisher and a worker in one test, say).
  */
-export function memoryTransport(options: LocalTransportOptions & { namespace?: string } = {}): LocalTransport {
+export function memoryTransport(
+  options: LocalTransportOptions & { namespace?: string } = {},
+): LocalTransport {
   return new LocalTransport(memoryStore(options.namespace), options, false);
 }
 
 /** The process-wide store of a memory namespace (for tests that write raw bytes). */
 export function memoryStore(namespace = "default"): MemoryStore {
-  let store = shared.get(namespace);
-  if (!store) shared.set(namespace, (store = new MemoryStore()));
-  return store;
+  return getOrCreate(shared, namespace, () => new MemoryStore());
 }

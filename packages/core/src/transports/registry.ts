@@ -36,7 +36,8 @@ export const DEFAULT_TRANSPORT = "sqlite:./.mailroom/queue.db";
 export async function openTransport(url: string | URL = DEFAULT_TRANSPORT): Promise<Transport> {
   const text = String(url);
   const scheme = text.slice(0, Math.max(0, text.indexOf(":")));
-  if (!scheme) throw new ConfigError(`"${redact(text)}" is not a transport URL; try sqlite:./queue.db or amqp://host/…`);
+  if (!scheme)
+    throw new ConfigError(`"${redact(text)}" is not a transport URL; try sqlite:./queue.db or amqp://host/…`);
   const opener = openers.get(scheme);
   if (opener) return opener(new URL(text));
   if (scheme === "sqlite") return openSqlite(text);
@@ -51,9 +52,12 @@ export async function openTransport(url: string | URL = DEFAULT_TRANSPORT): Prom
   try {
     mod = (await import(pkg)) as typeof mod;
   } catch (error) {
-    throw new ConfigError(`transport "${scheme}:" needs the package ${pkg}; install it with: npm install ${pkg}`, {
-      cause: error,
-    });
+    throw new ConfigError(
+      `transport "${scheme}:" needs the package ${pkg}; install it with: npm install ${pkg}`,
+      {
+        cause: error,
+      },
+    );
   }
   if (typeof mod.openTransport !== "function") throw new ConfigError(`${pkg} does not export openTransport`);
   return mod.openTransport(new URL(text));

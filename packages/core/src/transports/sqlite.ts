@@ -72,7 +72,8 @@ export class SqliteStore implements LocalStore {
         "INSERT INTO mailroom_messages (queue, body, meta, group_id, visible_at, enqueued_at) VALUES (?, ?, ?, ?, ?, ?)",
       ),
       // A FIFO group's messages are received one at a time, oldest first: only the group's head qualifies.
-      receive: p(`UPDATE mailroom_messages SET visible_at = ?1, receive_count = receive_count + 1, receipt = ?2, in_flight = 1
+      receive:
+        p(`UPDATE mailroom_messages SET visible_at = ?1, receive_count = receive_count + 1, receipt = ?2, in_flight = 1
         WHERE seq IN (SELECT seq FROM mailroom_messages AS m WHERE queue = ?3 AND visible_at <= ?4
           AND (group_id IS NULL OR NOT EXISTS (SELECT 1 FROM mailroom_messages AS g
             WHERE g.queue = m.queue AND g.group_id = m.group_id AND g.seq < m.seq))
@@ -205,11 +206,20 @@ export class SqliteStore implements LocalStore {
   redrive(queue: string, limit: number): number {
     let moved = 0;
     this.#tx(() => {
-      const rows = this.#s.deadList!.all(queue, limit) as Array<{ seq: number; body: Uint8Array; meta: string }>;
+      const rows = this.#s.deadList!.all(queue, limit) as Array<{
+        seq: number;
+        body: Uint8Array;
+        meta: string;
+      }>;
       const now = Date.now();
       for (const r of rows) {
         const meta = parseMeta(r.meta);
-        for (const h of [Headers.deadLetterReason, Headers.deadLetteredAt, Headers.originalQueue, Headers.attempt]) {
+        for (const h of [
+          Headers.deadLetterReason,
+          Headers.deadLetteredAt,
+          Headers.originalQueue,
+          Headers.attempt,
+        ]) {
           delete meta.headers[h];
         }
         this.#s.insert!.run(queue, r.body, serializeMeta(meta), null, now, now);
@@ -242,7 +252,10 @@ export class SqliteStore implements LocalStore {
   }
 
   #tx(fn: () => void, transaction: boolean): void {
-    if (!transaction) return fn();
+    if (!transaction) {
+      fn();
+      return;
+    }
     this.#db.exec("BEGIN IMMEDIATE");
     try {
       fn();
@@ -269,6 +282,9 @@ function parseMeta(text: string): MessageMeta {
 }
 
 /** Open the SQLite transport on `path` (created with its folder if missing). */
-export function sqliteTransport(path: string, options: LocalTransportOptions & SqliteStoreOptions = {}): LocalTransport {
+export function sqliteTransport(
+  path: string,
+  options: LocalTransportOptions & SqliteStoreOptions = {},
+): LocalTransport {
   return new LocalTransport(new SqliteStore(path, options), options, true);
 }

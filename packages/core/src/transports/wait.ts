@@ -2,7 +2,11 @@
  * Wait until `wake` is called, `ms` pass, or `signal` aborts — whichever is first. Used by the
  * local transports' long polls.
  */
-export function waitFor(ms: number, signal: AbortSignal, subscribe: (wake: () => void) => () => void): Promise<void> {
+export function waitFor(
+  ms: number,
+  signal: AbortSignal,
+  subscribe: (wake: () => void) => () => void,
+): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted || ms <= 0) return resolve();
     let unsubscribe = () => {};

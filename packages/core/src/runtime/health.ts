@@ -1,0 +1,43 @@
+import { createServer, type Server } from "node:http";
+import type { Worker } from "./worker.ts";
+
+/** Options of the health and metrics endpoint. */
+export interface HealthOptions {
+  /** Port to listen on (0 = any free port). */
+  port: number;
+  /** Interface. Default 0.0.0.0 in containers would be usual; default here is 127.0.0.1. */
+  host?: string;
+  /** `/healthz` fails when no receive completed for this long, ms. Default 90,000 (a few long polls). */
+  staleAfterMs?: number;
+  /** Extra labels on every metric (e.g. `{ app: "orders" }`). */
+  labels?: Record<string, string>;
+}
+
+/**
+ * Serve `/healthz` (200 while the worker runs and its receive loop answered within
+ * `staleAfterMs`, else 503 with the reason) and `/metrics` (Prometheus text). Kubernetes probes
+ * and scrapers point here.
+ */
+export async function serveHealth(worker: Worker, options: HealthOptions): Promise<Server & { url: string }> {
+  const stale = options.staleAfterMs ?? 90_000;
+  const server = createServer((req, res) => {
+    if (req.url === "/healthz") {
+      const age = Date.now() - worker.stats.lastReceiveAt;
+      const ok = worker.state === "running" && age <= stale;
+      res.writeHead(ok ? 200 : 503, { "content-type": "application/json" });
+      res.end(JSON.stringify({ ok, state: worker.state, lastReceiveMsAgo: age, held: worker.held }));
+      return;
+    }
+    if (req.url === "/metrics") {
+      res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+      res.end(worker.stats.toPrometheus(options.labels));
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(options.port, options.host ?? "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : options.port;
+  worker.once("stopped", () => server.close());
+  return Object.assign(server, { url: `http://${options.host ?? "127.0.0.1"}:${port}` });
+}

@@ -1,0 +1,127 @@
+import { describe, expect, it } from "vitest";
+import { createApp } from "../app.ts";
+import { decodeEnvelope } from "../codec/codec.ts";
+import { jsonCodec } from "../codec/json.ts";
+import { PermanentError } from "../errors.ts";
+import { silentLogger } from "../logger.ts";
+import type { Delivery } from "../transport.ts";
+import { dispatch } from "./push.ts";
+
+const codec = jsonCodec();
+function delivery(
+  name: string,
+  data: unknown,
+  groupId?: string,
+  log: string[] = [],
+): Delivery & { calls: string[] } {
+  const calls: string[] = [];
+  const body = new TextEncoder().encode(JSON.stringify({ name, data }));
+  const envelope = decodeEnvelope(
+    codec,
+    body,
+    { headers: {} },
+    { attempt: 1, transport: { kind: "test", queue: "q", raw: null, groupId } },
+  );
+  const rec = (what: string) => async () => {
+    calls.push(what);
+    log.push(`${JSON.stringify(data)}:${what}`);
+  };
+  return {
+    envelope,
+    calls,
+    ack: rec("ack"),
+    retry: rec("retry"),
+    defer: rec("defer"),
+    release: rec("release"),
+    deadLetter: rec("deadLetter"),
+    extend: rec("extend"),
+  };
+}
+
+describe("push dispatch", () => {
+  const app = createApp({ name: "t", logger: silentLogger, retry: { baseDelayMs: 10 } });
+  app.handle("ok", () => {});
+  app.handle("fail", () => {
+    throw new Error("nope");
+  });
+  app.handle("bad", () => {
+    throw new PermanentError("bad input");
+  });
+
+  it("settles each delivery and returns outcomes in input order", async () => {
+    const ds = [delivery("ok", 1), delivery("fail", 2), delivery("bad", 3), delivery("unknown_one", 4)];
+    const results = await dispatch(app, ds);
+    expect(results.map((r) => r.outcome.kind)).toEqual(["ack", "retry", "deadLetter", "deadLetter"]);
+    expect(ds.map((d) => d.calls)).toEqual([["ack"], ["retry"], ["deadLetter"], ["deadLetter"]]);
+  });
+
+  it("FIFO: stops a group at its first failure and skips the rest of that group only", async () => {
+    const log: string[] = [];
+    const ds = [
+      delivery("ok", "a1", "A", log),
+      delivery("fail", "a2", "A", log),
+      delivery("ok", "a3", "A", log),
+      delivery("ok", "b1", "B", log),
+      delivery("ok", "b2", "B", log),
+    ];
+    const results = await dispatch(app, ds, { fifo: true });
+    expect(results.map((r) => r.outcome.kind)).toEqual(["ack", "retry", "skipped", "ack", "ack"]);
+    expect(ds[2]!.calls).toEqual([]);
+    expect(log.filter((l) => l.startsWith('"a'))).toEqual(['"a1":ack', '"a2":retry']);
+  });
+
+  it("limits concurrency", async () => {
+    let running = 0;
+    let peak = 0;
+    const a = createApp({ name: "t", logger: silentLogger });
+    a.handle("slow", async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+    });
+    await dispatch(
+      a,
+      Array.from({ length: 20 }, (_, i) => delivery("slow", i)),
+      { concurrency: 3 },
+    );
+    expect(peak).toBe(3);
+  });
+
+  it("feeds batch handlers in chunks and settles per-item failures", async () => {
+    const a = createApp({ name: "t", logger: silentLogger, retry: { baseDelayMs: 10 } });
+    const sizes: number[] = [];
+    a.handleBatch("row", { maxSize: 3 }, (items) => {
+      sizes.push(items.length);
+      return items
+        .filter((i) => i.data === 4)
+        .map((i) => ({ id: i.envelope.id, error: new PermanentError("row 4 is corrupt") }));
+    });
+    const ds = Array.from({ length: 7 }, (_, i) => delivery("row", i));
+    const results = await dispatch(a, ds);
+    expect(sizes).toEqual([3, 3, 1]);
+    expect(results.map((r) => r.outcome.kind)).toEqual([
+      "ack",
+      "ack",
+      "ack",
+      "ack",
+      "deadLetter",
+      "ack",
+      "ack",
+    ]);
+  });
+
+  it("creates no publisher unless a handler publishes", async () => {
+    let made = 0;
+    const publisher = () => {
+      made++;
+      return { publish: async () => {}, close: async () => {} };
+    };
+    await dispatch(app, [delivery("ok", 1)], { publisher });
+    expect(made).toBe(0);
+    const a = createApp({ name: "t", logger: silentLogger });
+    a.handle("pub", (_d, ctx) => ctx.publish("other", {}));
+    await dispatch(a, [delivery("pub", 1), delivery("pub", 2)], { publisher });
+    expect(made).toBe(1);
+  });
+});
