@@ -1,0 +1,194 @@
+import { EventEmitter } from "node:events";
+import { describeError, TransportError } from "@mailroom/core";
+import { type ChannelModel, connect } from "amqplib";
+import type { ResolvedOptions } from "./options.ts";
+import { type ConnectTarget, scrub } from "./url.ts";
+
+/** Something that keeps channels on the connection: told on every (re)connect and on loss. */
+export interface ChannelUser {
+  /** Open channels (and declare what it needs) on a fresh connection. A throw is retried with backoff. */
+  connected(model: ChannelModel): Promise<void>;
+  /** The connection is gone: forget channels, fail or park in-flight work. */
+  disconnected(error: Error): void;
+}
+
+/** Events of an `AmqpConnection`. */
+export interface ConnectionEvents {
+  connected: [];
+  disconnected: [error: Error];
+  reconnecting: [info: { attempt: number; delayMs: number }];
+}
+
+/**
+ * One AMQP connection that comes back: on loss it reconnects with exponential backoff and full
+ * jitter, then hands the new connection to every registered `ChannelUser` (which re-declare
+ * topology and resume consuming or publishing). Errors it raises never contain the password.
+ */
+export class AmqpConnection extends EventEmitter<ConnectionEvents> {
+  readonly target: ConnectTarget;
+  readonly #o: ResolvedOptions;
+  readonly #users = new Set<ChannelUser>();
+  #model: ChannelModel | undefined;
+  #closing = false;
+  #attempt = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #started: Promise<void> | undefined;
+  #waiters: Array<() => void> = [];
+
+  constructor(target: ConnectTarget, options: ResolvedOptions) {
+    super();
+    this.target = target;
+    this.#o = options;
+  }
+
+  /** The live connection, or undefined while reconnecting. */
+  get model(): ChannelModel | undefined {
+    return this.#model;
+  }
+
+  get closed(): boolean {
+    return this.#closing;
+  }
+
+  /** Connect (once). Rejects with a `TransportError` after `reconnect.initialAttempts` failed attempts. */
+  start(): Promise<void> {
+    this.#started ??= this.#firstConnect().catch((error) => {
+      this.#started = undefined;
+      throw error;
+    });
+    return this.#started;
+  }
+
+  /** Register a user; if connected, it is opened now (its errors are retried like on reconnect). */
+  async add(user: ChannelUser): Promise<void> {
+    this.#users.add(user);
+    await this.start();
+    const model = this.#model;
+    if (model) await this.#open(user, model, 0);
+  }
+
+  remove(user: ChannelUser): void {
+    this.#users.delete(user);
+  }
+
+  /** Resolves at the next successful (re)connect, or at once when connected. */
+  ready(): Promise<void> {
+    if (this.#model || this.#closing) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** A user lost its channel while the connection lives (channel error, consumer_timeout): reopen it after a backoff. */
+  reopen(user: ChannelUser, error: Error): void {
+    const model = this.#model;
+    if (!model || this.#closing || !this.#users.has(user)) return;
+    this.#o.logger.warn({ error: this.describe(error) }, "AMQP channel closed; reopening it");
+    void this.#open(user, model, 1);
+  }
+
+  /** A one-line error description with credentials scrubbed. */
+  describe(error: unknown): string {
+    return scrub(describeError(error), this.target.secret);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    for (const w of this.#waiters.splice(0)) w();
+    const model = this.#model;
+    this.#model = undefined;
+    if (model) await model.close().catch(() => {});
+  }
+
+  async #firstConnect(): Promise<void> {
+    let last: unknown;
+    for (let attempt = 1; attempt <= Math.max(1, this.#o.reconnect.initialAttempts); attempt++) {
+      if (this.#closing)
+        throw new TransportError(`connection to ${this.target.redacted} was closed while connecting`);
+      try {
+        await this.#connectOnce();
+        return;
+      } catch (error) {
+        last = error;
+        if (attempt < this.#o.reconnect.initialAttempts) await sleep(this.#delay(attempt));
+      }
+    }
+    throw new TransportError(
+      `could not connect to RabbitMQ at ${this.target.redacted}: ${this.describe(last)} (is the broker running and the URL right?)`,
+    );
+  }
+
+  async #connectOnce(): Promise<void> {
+    const socket = {
+      ...this.#o.socketOptions,
+      clientProperties: { connection_name: this.#o.connectionName },
+    };
+    const model = await connect(this.target.connect, socket);
+    if (this.#closing) {
+      await model.close().catch(() => {});
+      return;
+    }
+    model.on("error", () => {
+      // The 'close' that follows carries the same error; handled there.
+    });
+    model.on("close", (error?: Error) => this.#lost(model, error ?? new Error("connection closed")));
+    model.on("blocked", (reason: string) =>
+      this.#o.logger.warn({ reason }, "RabbitMQ blocked this connection (resource alarm); publishes wait"),
+    );
+    this.#model = model;
+    this.#attempt = 0;
+    for (const w of this.#waiters.splice(0)) w();
+    this.emit("connected");
+    await Promise.all([...this.#users].map((u) => this.#open(u, model, 0)));
+  }
+
+  async #open(user: ChannelUser, model: ChannelModel, tries: number): Promise<void> {
+    if (tries > 0) await sleep(this.#delay(tries));
+    if (this.#model !== model || !this.#users.has(user)) return;
+    try {
+      await user.connected(model);
+    } catch (error) {
+      if (this.#model !== model || this.#closing) return;
+      this.#o.logger.error(
+        { error: this.describe(error), attempt: tries + 1 },
+        "AMQP setup failed; retrying",
+      );
+      void this.#open(user, model, tries + 1);
+    }
+  }
+
+  #lost(model: ChannelModel, error: Error): void {
+    if (this.#model !== model) return;
+    this.#model = undefined;
+    for (const u of this.#users) u.disconnected(error);
+    if (this.#closing) return;
+    this.#o.logger.warn({ error: this.describe(error) }, "AMQP connection lost; reconnecting");
+    this.emit("disconnected", error);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#closing || this.#timer) return;
+    this.#attempt++;
+    const delayMs = this.#delay(this.#attempt);
+    this.emit("reconnecting", { attempt: this.#attempt, delayMs });
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#connectOnce().catch((error) => {
+        this.#o.logger.debug({ error: this.describe(error), attempt: this.#attempt }, "reconnect failed");
+        this.#schedule();
+      });
+    }, delayMs);
+  }
+
+  /** Exponential backoff with full jitter between min and max. */
+  #delay(attempt: number): number {
+    const { minMs, maxMs } = this.#o.reconnect;
+    const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(attempt - 1, 30));
+    return minMs / 2 + Math.random() * Math.max(0, ceiling - minMs / 2);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

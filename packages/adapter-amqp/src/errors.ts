@@ -1,0 +1,52 @@
+import { MailroomError, TransportError } from "@mailroom/core";
+
+/**
+ * Publishes made while the broker is unreachable wait in a bounded buffer; this is thrown when
+ * that buffer is full. Raise `publishBuffer` or slow the producer down; nothing was sent.
+ */
+export class PublishBufferFullError extends MailroomError {
+  constructor(limit: number) {
+    super(
+      "publish_buffer_full",
+      `RabbitMQ is unreachable and ${limit} messages already wait to be published; this publish was refused (raise the publishBuffer option, or wait for the connection to come back)`,
+    );
+  }
+}
+
+/** The broker refused a message (basic.nack) or could not route it (basic.return with `mandatory`). */
+export class PublishRejectedError extends TransportError {
+  readonly exchange: string;
+  readonly routingKey: string;
+  constructor(exchange: string, routingKey: string, why: string) {
+    super(
+      `RabbitMQ ${why} the message to exchange "${exchange || "(default)"}" with routing key "${routingKey}"${
+        why === "could not route"
+          ? ": no queue is bound for that routing key (declare the binding, or check the name)"
+          : ""
+      }`,
+    );
+    this.exchange = exchange;
+    this.routingKey = routingKey;
+  }
+}
+
+/** Topology is missing or differs from what was asked (passive mode, or a re-declare with other arguments). */
+export class TopologyError extends MailroomError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("topology_error", message, options);
+  }
+}
+
+/** An RPC request got no reply within its timeout. */
+export class RpcTimeoutError extends MailroomError {
+  readonly requestName: string;
+  readonly timeoutMs: number;
+  constructor(name: string, timeoutMs: number) {
+    super(
+      "rpc_timeout",
+      `no reply to "${name}" within ${timeoutMs} ms: is a worker handling "${name}" running, and does it return a value?`,
+    );
+    this.requestName = name;
+    this.timeoutMs = timeoutMs;
+  }
+}

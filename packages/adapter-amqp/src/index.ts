@@ -1,0 +1,15 @@
+export { AmqpAdmin } from "./admin.ts";
+export { DEFAULT_DELAY_BUCKETS } from "./buckets.ts";
+export { AmqpConnection, type ChannelUser, type ConnectionEvents } from "./connection.ts";
+export { AmqpDelivery } from "./delivery.ts";
+export { PublishBufferFullError, PublishRejectedError, RpcTimeoutError, TopologyError } from "./errors.ts";
+export { type ListenOptions, listen } from "./listen.ts";
+export { DEFAULT_NAME_ORDER, type NameSource } from "./names.ts";
+export type { AmqpTransportOptions } from "./options.ts";
+export { AmqpHeaders } from "./properties.ts";
+export { AmqpPublisher, type Destination, destinationOf } from "./publisher.ts";
+export { type RequestOptions, RpcClient } from "./rpc.ts";
+export { AmqpSource } from "./source.ts";
+export { declareDelay, declareTopology, delayName, dlqName, retryQueueName } from "./topology.ts";
+export { AmqpTransport, openTransport } from "./transport.ts";
+export { parseAmqpUrl, redactUrl } from "./url.ts";

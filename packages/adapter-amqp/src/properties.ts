@@ -1,0 +1,118 @@
+import { Headers, type MessageMeta, type WireMessage } from "@mailroom/core";
+import type { MessageProperties, Options } from "amqplib";
+import { type NameSource, nameFromProperties, propertyBeforeBody } from "./names.ts";
+
+/** AMQP headers Mailroom adds beside the standard properties. */
+export const AmqpHeaders = {
+  parentId: "mailroom-parent-id",
+  /** Exchange and routing key a message was first published with (kept across retries, for dead letters). */
+  originalExchange: "mailroom-original-exchange",
+  originalRoutingKey: "mailroom-original-routing-key",
+} as const;
+
+/** Broker-added headers that are not strings and mean nothing to handlers. */
+const SKIP = new Set([
+  "x-death",
+  "x-first-death-exchange",
+  "x-first-death-queue",
+  "x-first-death-reason",
+  "x-delivery-count",
+]);
+
+/** Headers as strings: strings kept, numbers and booleans stringified, buffers read as UTF-8, tables dropped. */
+export function stringHeaders(raw: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!raw) return out;
+  for (const key in raw) {
+    const v = raw[key];
+    if (typeof v === "string") out[key] = v;
+    else if (SKIP.has(key) || v === null || v === undefined) continue;
+    else if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") out[key] = String(v);
+    else if (Buffer.isBuffer(v)) out[key] = v.toString("utf8");
+  }
+  return out;
+}
+
+/** What a received message's properties tell, before the codec reads the body. */
+export interface ReadProperties {
+  meta: MessageMeta;
+  /** Handler runs so far according to our header (0 when absent). */
+  runs: number;
+  /** True when a property named the message and the resolution order ranks it above the body. */
+  propertyWins: boolean;
+}
+
+/**
+ * Read message metadata from AMQP properties. `timestamp` is seconds per the spec (values that
+ * are clearly milliseconds are accepted too).
+ */
+export function readProperties(p: MessageProperties, order: readonly NameSource[]): ReadProperties {
+  const headers = stringHeaders(p.headers as Record<string, unknown> | undefined);
+  const parentId = headers[AmqpHeaders.parentId];
+  if (parentId !== undefined) delete headers[AmqpHeaders.parentId];
+  const runsText = headers[Headers.attempt];
+  const runs = runsText === undefined ? 0 : Number(runsText) || 0;
+  const named = nameFromProperties(order, p);
+  let publishedAt: Date | undefined;
+  const ts = p.timestamp;
+  if (typeof ts === "number" && ts > 0) publishedAt = new Date(ts > 1e11 ? ts : ts * 1000);
+  return {
+    meta: {
+      id: typeof p.messageId === "string" && p.messageId ? p.messageId : undefined,
+      name: named?.name,
+      publishedAt,
+      parentId,
+      correlationId: typeof p.correlationId === "string" && p.correlationId ? p.correlationId : undefined,
+      replyTo: typeof p.replyTo === "string" && p.replyTo ? p.replyTo : undefined,
+      headers,
+    },
+    runs,
+    propertyWins: named !== undefined && propertyBeforeBody(order, named.rank),
+  };
+}
+
+/** Publish options for an encoded message: persistent, properties filled from the envelope. */
+export function publishProperties(
+  wire: WireMessage,
+  extra: { priority?: number; mandatory: boolean },
+): Options.Publish {
+  const m = wire.meta;
+  let headers: Record<string, string> = m.headers;
+  if (m.parentId) headers = { ...headers, [AmqpHeaders.parentId]: m.parentId };
+  const options: Options.Publish = {
+    persistent: true,
+    contentType: wire.contentType,
+    messageId: m.id,
+    type: m.name,
+    timestamp: m.publishedAt ? Math.floor(m.publishedAt.getTime() / 1000) : undefined,
+    headers,
+    mandatory: extra.mandatory,
+  };
+  if (m.correlationId) options.correlationId = m.correlationId;
+  if (m.replyTo) options.replyTo = m.replyTo;
+  if (extra.priority !== undefined) options.priority = extra.priority;
+  return options;
+}
+
+/** The publish options of a received message, to re-publish it (retry, defer, dead letter) unchanged but for headers. */
+export function republishProperties(p: MessageProperties, headers: Record<string, unknown>): Options.Publish {
+  const options: Options.Publish = { persistent: true, headers };
+  if (p.contentType !== undefined) options.contentType = p.contentType;
+  if (p.contentEncoding !== undefined) options.contentEncoding = p.contentEncoding;
+  if (p.priority !== undefined) options.priority = p.priority;
+  if (p.correlationId !== undefined) options.correlationId = p.correlationId;
+  if (p.replyTo !== undefined) options.replyTo = p.replyTo;
+  if (p.messageId !== undefined) options.messageId = p.messageId;
+  if (p.timestamp !== undefined) options.timestamp = p.timestamp;
+  if (p.type !== undefined) options.type = p.type;
+  if (p.appId !== undefined) options.appId = p.appId;
+  return options;
+}
+
+/** Headers of a received message without the broker's dead-letter bookkeeping (it grows with every hop). */
+export function carriedHeaders(raw: Record<string, unknown> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!raw) return out;
+  for (const key in raw) if (!SKIP.has(key)) out[key] = raw[key];
+  return out;
+}

@@ -1,0 +1,202 @@
+import {
+  ConfigError,
+  dueAt,
+  Headers,
+  type Outgoing,
+  type Publisher,
+  type PublishOptions,
+  TransportError,
+  toEncodeInput,
+} from "@mailroom/core";
+import type { ChannelModel } from "amqplib";
+import { chooseHop } from "./buckets.ts";
+import { type Lane, publishConfirmed, type WireItem } from "./confirm.ts";
+import type { AmqpConnection, ChannelUser } from "./connection.ts";
+import { PublishBufferFullError } from "./errors.ts";
+import type { ResolvedOptions } from "./options.ts";
+import { publishProperties } from "./properties.ts";
+import { declareDelay, declareTopology, delayName, retryQueueName } from "./topology.ts";
+
+/** Where a message goes: exchange ("" = default) and routing key. */
+export interface Destination {
+  exchange: string;
+  routingKey: string;
+}
+
+/**
+ * Where an outgoing message is sent. `to` may be `exchange:routingKey`, or a queue name (sent
+ * through the default exchange). Without `to`: the configured exchange with routing key = the
+ * message name, else straight to the configured queue.
+ */
+export function destinationOf(message: Outgoing, o: ResolvedOptions): Destination {
+  const to = message.to;
+  if (to !== undefined && to !== "") {
+    const colon = to.indexOf(":");
+    if (colon === -1) return { exchange: "", routingKey: to };
+    return { exchange: to.slice(0, colon), routingKey: to.slice(colon + 1) };
+  }
+  if (o.exchange) return { exchange: o.exchange, routingKey: message.name };
+  return { exchange: "", routingKey: o.queue };
+}
+
+interface LaneWaiter {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * Publishes on a confirm channel: persistent messages, properties from the envelope, all
+ * confirms of one call awaited together, back-pressure on a full channel buffer. While the
+ * connection is down, publishes wait (at most `publishBuffer` messages, then
+ * `PublishBufferFullError`); messages whose channel died before their confirm are sent again on
+ * the next channel (at-least-once). Delays use the delay buckets and the `not-before` chain.
+ */
+export class AmqpPublisher implements Publisher, ChannelUser {
+  readonly #conn: AmqpConnection;
+  readonly #o: ResolvedOptions;
+  #lane: Lane | undefined;
+  #model: ChannelModel | undefined;
+  #started: Promise<void> | undefined;
+  #closed = false;
+  #waiting = 0;
+  #waiters: LaneWaiter[] = [];
+  #delayDeclared = new Set<string>();
+
+  constructor(conn: AmqpConnection, options: ResolvedOptions) {
+    this.#conn = conn;
+    this.#o = options;
+  }
+
+  async publish(messages: Outgoing[], options?: PublishOptions): Promise<void> {
+    if (this.#closed) throw new ConfigError("this publisher is closed");
+    if (messages.length === 0) return;
+    const now = Date.now();
+    const due = dueAt(options, now);
+    const delayMs = due === undefined ? 0 : due - now;
+    const delayExchanges = new Set<string>();
+    const items = messages.map((m) => this.#item(m, delayMs, now, delayExchanges));
+    this.#started ??= this.#conn.add(this).catch((error) => {
+      this.#started = undefined;
+      throw error;
+    });
+    await this.#started;
+    let pending = items;
+    for (;;) {
+      const lane = await this.#laneFor(pending.length);
+      for (const ex of delayExchanges) await this.#ensureDelay(ex);
+      pending = await publishConfirmed(lane, pending);
+      if (pending.length === 0) return;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#conn.remove(this);
+    for (const w of this.#waiters.splice(0))
+      w.reject(new TransportError("publisher closed before the broker came back"));
+    const lane = this.#lane;
+    this.#lane = undefined;
+    if (lane?.open) {
+      lane.open = false;
+      await lane.ch.close().catch(() => {});
+    }
+  }
+
+  async connected(model: ChannelModel): Promise<void> {
+    if (this.#closed) return;
+    const setup = await model.createChannel();
+    setup.on("error", () => {});
+    try {
+      await declareTopology(setup, this.#o);
+    } finally {
+      await setup.close().catch(() => {});
+    }
+    this.#delayDeclared = new Set();
+    const ch = await model.createConfirmChannel();
+    const lane: Lane = { ch, open: true, returned: new Set() };
+    ch.on("error", () => {});
+    ch.on("close", () => {
+      if (!lane.open) return;
+      lane.open = false;
+      if (this.#lane === lane) {
+        this.#lane = undefined;
+        if (!this.#closed) this.#conn.reopen(this, new Error("publisher channel closed"));
+      }
+    });
+    ch.on("return", (m: { properties: { messageId?: unknown } }) => {
+      if (typeof m.properties.messageId === "string") lane.returned.add(m.properties.messageId);
+    });
+    this.#model = model;
+    this.#lane = lane;
+    for (const w of this.#waiters.splice(0)) w.resolve();
+  }
+
+  disconnected(): void {
+    if (this.#lane) this.#lane.open = false;
+    this.#lane = undefined;
+    this.#model = undefined;
+  }
+
+  #item(m: Outgoing, delayMs: number, now: number, delayExchanges: Set<string>): WireItem {
+    const o = this.#o;
+    if (m.reply) {
+      if (!m.to) throw new ConfigError("a reply needs `to` (the request's reply_to)");
+      // Replies go as the bare JSON of data, as RPC callers in every language expect.
+      const options: WireItem["options"] = { contentType: "application/json", persistent: false };
+      if (m.correlationId) options.correlationId = m.correlationId;
+      if (m.headers && Object.keys(m.headers).length > 0) options.headers = m.headers;
+      return {
+        exchange: "",
+        routingKey: m.to,
+        content: Buffer.from(JSON.stringify(m.data ?? null)),
+        options,
+      };
+    }
+    const wire = o.codec.encode(toEncodeInput(m, new Date(now)));
+    const dest = destinationOf(m, o);
+    const hop = chooseHop(delayMs, o.delayBuckets, now);
+    if (hop?.notBefore !== undefined) {
+      wire.meta.headers = {
+        ...wire.meta.headers,
+        [Headers.notBefore]: new Date(hop.notBefore).toISOString(),
+      };
+    }
+    const options = publishProperties(wire, { priority: m.priority, mandatory: o.mandatory && !hop });
+    const content = Buffer.from(wire.body.buffer, wire.body.byteOffset, wire.body.byteLength);
+    if (!hop) return { exchange: dest.exchange, routingKey: dest.routingKey, content, options };
+    if (dest.exchange === "" && dest.routingKey === o.queue) {
+      return { exchange: "", routingKey: retryQueueName(o.queue, hop.bucket), content, options };
+    }
+    delayExchanges.add(dest.exchange);
+    return { exchange: delayName(dest.exchange, hop.bucket), routingKey: dest.routingKey, content, options };
+  }
+
+  async #ensureDelay(exchange: string): Promise<void> {
+    if (this.#delayDeclared.has(exchange) || !this.#model) return;
+    const ch = await this.#model.createChannel();
+    ch.on("error", () => {});
+    try {
+      await declareDelay(ch, exchange, this.#o.delayBuckets, this.#o.passive);
+      this.#delayDeclared.add(exchange);
+    } finally {
+      await ch.close().catch(() => {});
+    }
+  }
+
+  async #laneFor(count: number): Promise<Lane> {
+    for (;;) {
+      const lane = this.#lane;
+      if (lane?.open) return lane;
+      if (this.#closed) throw new TransportError("publisher closed");
+      if (this.#waiting + count > this.#o.publishBuffer)
+        throw new PublishBufferFullError(this.#o.publishBuffer);
+      this.#waiting += count;
+      try {
+        await new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+      } finally {
+        this.#waiting -= count;
+      }
+    }
+  }
+}

@@ -1,0 +1,130 @@
+import type { Channel } from "amqplib";
+import { TopologyError } from "./errors.ts";
+import type { ResolvedOptions } from "./options.ts";
+
+/** The dead-letter queue of a work queue. */
+export const dlqName = (queue: string): string => `${queue}.dlq`;
+/** The retry (delay) queue of a work queue for one bucket TTL: dead-letters back to the work queue. */
+export const retryQueueName = (queue: string, bucket: number): string => `${queue}.retry.${bucket}`;
+/** The delay exchange + queue for delayed publishes to `exchange` ("" = the default exchange). */
+export const delayName = (exchange: string, bucket: number): string =>
+  `${exchange || "mailroom"}.delay.${bucket}`;
+
+/**
+ * Everything a consuming service needs, declared in one go (or checked, in passive mode):
+ * the exchange, the work queue and its bindings, one retry queue per delay bucket, and the
+ * dead-letter queue. Like `listen(queue, exchange, handler, deadExchange, retryTimes)` in the
+ * tools users have, minus the handler. Idempotent; re-declaring with other arguments fails
+ * with a `TopologyError` naming the queue.
+ */
+export async function declareTopology(ch: Channel, o: ResolvedOptions): Promise<void> {
+  const q = o.queue;
+  const dlq = dlqName(q);
+  if (o.passive) {
+    await check(`queue "${q}"`, () => ch.checkQueue(q));
+    await check(`queue "${dlq}"`, () => ch.checkQueue(dlq));
+    if (o.exchange) await check(`exchange "${o.exchange}"`, () => ch.checkExchange(o.exchange!));
+    for (const b of o.delayBuckets)
+      await check(`queue "${retryQueueName(q, b)}"`, () => ch.checkQueue(retryQueueName(q, b)));
+    return;
+  }
+  const typeArg = { "x-queue-type": o.queueType };
+  await declare(`exchange "${o.exchange}"`, async () => {
+    if (o.exchange) await ch.assertExchange(o.exchange, o.exchangeType, { durable: true });
+  });
+  await declare(`queue "${dlq}"`, () => ch.assertQueue(dlq, { durable: true, arguments: typeArg }));
+  if (o.deadLetterExchange) {
+    const dlx = o.deadLetterExchange;
+    await declare(`exchange "${dlx}"`, async () => {
+      await ch.assertExchange(dlx, "direct", { durable: true });
+      await ch.bindQueue(dlq, dlx, q);
+    });
+  }
+  const args: Record<string, unknown> = {
+    ...typeArg,
+    // Safety net: a message the broker itself rejects (delivery limit, reject without requeue)
+    // still lands in the dead-letter queue rather than vanishing.
+    "x-dead-letter-exchange": "",
+    "x-dead-letter-routing-key": dlq,
+    ...o.queueArguments,
+  };
+  if (o.maxPriority !== undefined) args["x-max-priority"] = o.maxPriority;
+  await declare(`queue "${q}"`, () => ch.assertQueue(q, { durable: true, arguments: args }));
+  for (const b of o.delayBuckets) {
+    const name = retryQueueName(q, b);
+    await declare(`queue "${name}"`, () =>
+      ch.assertQueue(name, {
+        durable: true,
+        arguments: {
+          "x-queue-type": "classic",
+          "x-message-ttl": b,
+          "x-dead-letter-exchange": "",
+          "x-dead-letter-routing-key": q,
+        },
+      }),
+    );
+  }
+  if (o.exchange) {
+    for (const key of o.bindings) await declare(`binding "${key}"`, () => ch.bindQueue(q, o.exchange!, key));
+  }
+}
+
+/** Declare (or check) the exchange a publisher sends to. */
+export async function declareExchange(ch: Channel, o: ResolvedOptions): Promise<void> {
+  if (!o.exchange) return;
+  if (o.passive) await check(`exchange "${o.exchange}"`, () => ch.checkExchange(o.exchange!));
+  else
+    await declare(`exchange "${o.exchange}"`, () =>
+      ch.assertExchange(o.exchange!, o.exchangeType, { durable: true }),
+    );
+}
+
+/**
+ * Delay infrastructure for publishing to `exchange` later: per bucket, a fanout exchange and a
+ * queue with that TTL dead-lettering to `exchange`. The message keeps its routing key through the
+ * fanout, so when it expires it is routed by `exchange` exactly as a direct publish would be.
+ */
+export async function declareDelay(
+  ch: Channel,
+  exchange: string,
+  buckets: readonly number[],
+  passive: boolean,
+): Promise<void> {
+  for (const b of buckets) {
+    const name = delayName(exchange, b);
+    if (passive) {
+      await check(`exchange "${name}"`, () => ch.checkExchange(name));
+      continue;
+    }
+    await declare(`delay queue "${name}"`, async () => {
+      await ch.assertExchange(name, "fanout", { durable: true });
+      await ch.assertQueue(name, {
+        durable: true,
+        arguments: { "x-queue-type": "classic", "x-message-ttl": b, "x-dead-letter-exchange": exchange },
+      });
+      await ch.bindQueue(name, name, "");
+    });
+  }
+}
+
+async function check(what: string, fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (error) {
+    throw new TopologyError(
+      `${what} does not exist (passive mode: the topology is expected to be declared by operations; declare it, or drop passive): ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
+async function declare(what: string, fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (error) {
+    throw new TopologyError(
+      `could not declare ${what}: ${(error as Error).message} (a queue or exchange that already exists with other arguments cannot be re-declared: delete it, or match its arguments)`,
+      { cause: error },
+    );
+  }
+}

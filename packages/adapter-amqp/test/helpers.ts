@@ -1,0 +1,71 @@
+import { connect } from "amqplib";
+import { AmqpTransport } from "../src/index.ts";
+import type { AmqpTransportOptions } from "../src/options.ts";
+
+/** The broker started by scripts/services.sh. */
+export const AMQP_URL = process.env.MAILROOM_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
+
+let n = 0;
+/** A queue name unique to this test run. */
+export function uniqueName(what: string): string {
+  return `mr-amqp-${what}-${process.pid}-${Date.now().toString(36)}-${n++}`;
+}
+
+const created = new Set<string>();
+
+/** A transport on `queue`, remembered so `cleanup` deletes its queues. */
+export function transport(queue: string, options: AmqpTransportOptions = {}): AmqpTransport {
+  created.add(queue);
+  return new AmqpTransport(AMQP_URL, { queue, reconnect: { minMs: 50, maxMs: 1_000 }, ...options });
+}
+
+/** Publish raw bytes straight to a queue, as a foreign producer would. */
+export async function sendRaw(
+  queue: string,
+  body: Uint8Array | string,
+  properties: Record<string, unknown> = {},
+): Promise<void> {
+  const conn = await connect(AMQP_URL);
+  try {
+    const ch = await conn.createConfirmChannel();
+    ch.sendToQueue(queue, Buffer.from(body), properties);
+    await ch.waitForConfirms();
+  } finally {
+    await conn.close();
+  }
+}
+
+/** Delete every queue (and its retry / dead-letter queues) the tests created. */
+export async function cleanup(extraExchanges: string[] = []): Promise<void> {
+  const conn = await connect(AMQP_URL);
+  try {
+    const ch = await conn.createChannel();
+    for (const q of created) {
+      for (const name of [
+        q,
+        `${q}.dlq`,
+        ...[100, 500, 1000, 5000, 15000, 60000, 300000, 900000, 3600000].map((b) => `${q}.retry.${b}`),
+      ]) {
+        await ch.deleteQueue(name);
+      }
+    }
+    for (const ex of extraExchanges) await ch.deleteExchange(ex);
+    await ch.close();
+  } finally {
+    await conn.close();
+  }
+  created.clear();
+}
+
+/** Resolve when `check` returns true, polling; reject after `timeoutMs`. For broker state only, never for handler outcomes. */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+  what = "condition",
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
