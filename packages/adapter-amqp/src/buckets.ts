@@ -24,11 +24,17 @@ export interface BucketHop {
   notBefore: number | undefined;
 }
 
+/** A bucket this much longer than the delay (2%, at least the smallest bucket) is taken in one hop. */
+function tolerance(delayMs: number, smallest: number): number {
+  return Math.max(smallest, delayMs * 0.02);
+}
+
 /**
- * The hop for a delay: the largest bucket not longer than the delay (the smallest bucket for
- * shorter delays). When the bucket is shorter than the delay, the message carries `not-before`
- * and the worker that receives it early sends it round again (`defer`), so any delay is reached
- * in a few hops with no broker plugin. Returns undefined for a delay of 0.
+ * The hop for a delay: the largest bucket not longer than the delay, or a slightly longer one
+ * (within 2%) to arrive in one hop; the smallest bucket for shorter delays. When the bucket is
+ * shorter than the delay, the message carries `not-before` and the worker that receives it early
+ * sends it round again (`defer`), so any delay is reached in a few hops with no broker plugin.
+ * A message is never handled before its delay. Returns undefined for a delay of 0.
  */
 export function chooseHop(
   delayMs: number,
@@ -37,9 +43,13 @@ export function chooseHop(
 ): BucketHop | undefined {
   if (!(delayMs > 0)) return undefined;
   let bucket = buckets[0]!;
+  const slack = tolerance(delayMs, bucket);
   for (const b of buckets) {
     if (b <= delayMs) bucket = b;
-    else break;
+    else {
+      if (b - delayMs <= slack && bucket < delayMs) bucket = b;
+      break;
+    }
   }
   return { bucket, notBefore: bucket < delayMs ? now + delayMs : undefined };
 }

@@ -1,0 +1,172 @@
+import { createApp, silentLogger, Worker } from "@mailroom/core";
+import { HandlerSpy } from "@mailroom/core/testkit";
+import { connect } from "amqplib";
+import { afterAll, describe, expect, it } from "vitest";
+import { AmqpTransport, listen, TopologyError } from "../src/index.ts";
+import { AMQP_URL, cleanup, sendRaw, transport, uniqueName } from "./helpers.ts";
+
+const exchanges: string[] = [];
+const stops: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const stop of stops.reverse()) await stop();
+  await cleanup(exchanges);
+});
+
+function run(app: ReturnType<typeof createApp>, t: AmqpTransport) {
+  const worker = new Worker(app, t.source(), {
+    concurrency: 4,
+    publisher: t.publisher(),
+    logger: silentLogger,
+  });
+  const spy = new HandlerSpy(worker);
+  void worker.start();
+  stops.push(async () => {
+    await worker.stop();
+    await t.close();
+  });
+  return { worker, spy };
+}
+
+describe("consuming from RabbitMQ", () => {
+  it("handles a message published as pika services do: body = JSON of data, content_type = the name", async () => {
+    const queue = uniqueName("pika");
+    const t = await transport(queue).connect();
+    const app = createApp({ name: "t", logger: silentLogger });
+    const seen: unknown[] = [];
+    app.handle("user_signed_up", (data, ctx) => {
+      seen.push({ data, name: ctx.envelope.name, attempt: ctx.attempt });
+    });
+    // Exactly what `channel.basic_publish(exchange="", routing_key=queue, body=json.dumps(data),
+    // properties=pika.BasicProperties(content_type=method))` puts on the wire.
+    await sendRaw(queue, JSON.stringify({ name: "Ada", plan: "pro" }), { contentType: "user_signed_up" });
+    await sendRaw(queue, JSON.stringify(42), { contentType: "user_signed_up" });
+    await sendRaw(queue, JSON.stringify("plain string"), { contentType: "user_signed_up", deliveryMode: 2 });
+    const { spy } = run(app, t);
+    await spy.waitFor({ name: "user_signed_up", outcome: "ack", count: 3 });
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        { data: { name: "Ada", plan: "pro" }, name: "user_signed_up", attempt: 1 },
+        { data: 42, name: "user_signed_up", attempt: 1 },
+        { data: "plain string", name: "user_signed_up", attempt: 1 },
+      ]),
+    );
+  });
+
+  it("reads the name from the type property, and a configured order can rank a property above the body", async () => {
+    const queue = uniqueName("order");
+    const t = await transport(queue, { nameFrom: ["type", "body"] }).connect();
+    const app = createApp({ name: "t", logger: silentLogger });
+    const seen: unknown[] = [];
+    app.handle("wrapped", (data) => {
+      seen.push(data);
+    });
+    await sendRaw(queue, JSON.stringify({ name: "inner", data: 1 }), { type: "wrapped" });
+    const { spy } = run(app, t);
+    await spy.waitFor({ name: "wrapped", outcome: "ack" });
+    expect(seen).toEqual([{ name: "inner", data: 1 }]);
+  });
+
+  it("listen() declares exchange, bindings by handler name, retry and dead-letter queues in one call", async () => {
+    const queue = uniqueName("listen");
+    const exchange = uniqueName("events");
+    exchanges.push(exchange, `${exchange}.dead`);
+    const app = createApp({ name: "t", logger: silentLogger });
+    const seen: string[] = [];
+    app.handle("order_created", (_d, ctx) => {
+      seen.push(ctx.envelope.name);
+    });
+    transport(queue); // registers the queue for cleanup
+    const { worker, transport: t } = await listen(app, `${AMQP_URL}?queue=${queue}&exchange=${exchange}`, {
+      deadLetterExchange: `${exchange}.dead`,
+      logger: silentLogger,
+      worker: { logger: silentLogger },
+    });
+    const spy = new HandlerSpy(worker);
+    stops.push(async () => {
+      await worker.stop();
+      await t.close();
+    });
+    const conn = await connect(AMQP_URL);
+    const ch = await conn.createChannel();
+    expect((await ch.checkQueue(`${queue}.retry.5000`)).messageCount).toBe(0);
+    expect((await ch.checkQueue(`${queue}.dlq`)).messageCount).toBe(0);
+    await conn.close();
+    await t.publisher().publish([{ name: "order_created", data: { id: 1 } }]);
+    await spy.waitFor({ name: "order_created", outcome: "ack" });
+    // An unbound name is unroutable: with `mandatory` the publish fails instead of vanishing.
+    await expect(t.publisher().publish([{ name: "nobody_listens", data: {} }])).rejects.toThrow(
+      /could not route/,
+    );
+    expect(seen).toEqual(["order_created"]);
+  });
+
+  it("ctx.forward sends to another exchange:routingKey keeping lineage (parentId, correlationId)", async () => {
+    const queue = uniqueName("fwd-src");
+    const target = uniqueName("fwd-dst");
+    const exchange = uniqueName("fwd-ex");
+    exchanges.push(exchange);
+    const t = await transport(queue).connect();
+    const dst = await transport(target, { exchange, bindings: ["audited"] }).connect();
+    const app = createApp({ name: "t", logger: silentLogger });
+    app.handle("incoming", async (data, ctx) => {
+      await ctx.forward("audited", data, { to: `${exchange}:audited` });
+    });
+    const audit = createApp({ name: "audit", logger: silentLogger });
+    const got: unknown[] = [];
+    audit.handle("audited", (data, ctx) => {
+      got.push({ data, parentId: ctx.envelope.parentId, correlationId: ctx.envelope.correlationId });
+    });
+    run(app, t);
+    const b = run(audit, dst);
+    await t.publisher().publish([{ id: "m-1", name: "incoming", data: { x: 1 }, correlationId: "conv-9" }]);
+    await b.spy.waitFor({ name: "audited", outcome: "ack" });
+    expect(got).toEqual([{ data: { x: 1 }, parentId: "m-1", correlationId: "conv-9" }]);
+  });
+
+  it("works on a quorum queue, where the broker's delivery count adds to the attempt", async () => {
+    const queue = uniqueName("quorum");
+    const t = await transport(queue, { queueType: "quorum" }).connect();
+    const app = createApp({ name: "t", logger: silentLogger, retry: { baseDelayMs: 0, maxDelayMs: 0 } });
+    const attempts: number[] = [];
+    app.handle("q_job", (_d, ctx) => {
+      attempts.push(ctx.attempt);
+      if (ctx.attempt < 2) throw new Error("once");
+    });
+    await t.publisher().publish([{ name: "q_job", data: {} }]);
+    const { spy } = run(app, t);
+    await spy.waitFor({ name: "q_job", outcome: "ack" });
+    expect(attempts).toEqual([1, 2]);
+    const conn = await connect(AMQP_URL);
+    const ch = await conn.createChannel();
+    ch.on("error", () => {});
+    await expect(
+      ch.assertQueue(queue, { durable: true, arguments: { "x-queue-type": "classic" } }),
+    ).rejects.toThrow(/PRECONDITION_FAILED/);
+    await conn.close().catch(() => {});
+  });
+
+  it("passive mode checks topology instead of declaring it, with an actionable error", async () => {
+    const t = new AmqpTransport(`${AMQP_URL}?queue=${uniqueName("nope")}&passive=true`, {
+      logger: silentLogger,
+    });
+    await expect(t.connect()).rejects.toThrow(TopologyError);
+    await expect(t.connect()).rejects.toThrow(/does not exist \(passive mode/);
+    await t.close();
+  });
+
+  it("never puts the password in connection errors", async () => {
+    const t = new AmqpTransport("amqp://guest:Sup3rSecretPw@127.0.0.1:5672?queue=x", {
+      reconnect: { initialAttempts: 1 },
+    });
+    const error = await t.connect().then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect(String(error?.message)).toMatch(
+      /could not connect to RabbitMQ at amqp:\/\/guest:\*\*\*@127\.0\.0\.1/,
+    );
+    expect(String(error?.message) + String(error?.stack)).not.toContain("Sup3rSecretPw");
+    await t.close();
+  });
+});
