@@ -1,0 +1,94 @@
+import { redact, Worker } from "@mailroom/core";
+import { ExitCode } from "../errors.ts";
+import { describeOutcome, formatDuration, identify, mark, outcomeJson, shortId } from "../format.ts";
+import { appFromHandlers, resolveHandlersDir } from "../handlers.ts";
+import { type Output, stdio } from "../output.ts";
+import { openCliTransport, transportUrl } from "../transport.ts";
+
+/** Options of `mailroom run`. */
+export interface RunOptions {
+  /** Handlers directory. Default `./handlers`. */
+  handlers?: string;
+  /** Transport URL. Default `$MAILROOM_TRANSPORT`, else `sqlite:./.mailroom/queue.db`. */
+  transport?: string;
+  /** Most handlers running at once. Default 16. */
+  concurrency?: number;
+  /** Most messages per receive. Default 10. */
+  batchSize?: number;
+  /** Exit when the queue is drained (no ready, delayed or in-flight message). */
+  untilEmpty?: boolean;
+  /** Settled messages and the summary as JSON lines on stdout. */
+  json?: boolean;
+}
+
+/** What `mailroom run` reports when it stops. */
+export interface RunSummary {
+  acked: number;
+  retried: number;
+  deadLettered: number;
+  deferred: number;
+  released: number;
+  elapsedMs: number;
+}
+
+/**
+ * `mailroom run`: a Worker on the transport, with the transport's publisher for `ctx.publish`,
+ * stopping on SIGTERM / SIGINT (in-flight handlers finish) or, with `untilEmpty`, once drained —
+ * due retries are waited for. Each settled message is a line on stderr; the summary goes to
+ * stdout. Exit code 0 even when messages were dead-lettered: that is the queue working.
+ */
+export async function runCommand(options: RunOptions, io: Output = stdio): Promise<number> {
+  const url = transportUrl(options.transport);
+  const app = await appFromHandlers(resolveHandlersDir(options.handlers), "worker");
+  const transport = await openCliTransport(url);
+  const publisher = transport.publisher();
+  try {
+    const worker = new Worker(app, transport.source(), {
+      concurrency: options.concurrency,
+      batchSize: options.batchSize,
+      untilEmpty: options.untilEmpty ?? false,
+      handleSignals: true,
+      publisher,
+    });
+    worker.on("settled", ({ envelope, outcome, durationMs }) => {
+      const { name, id } = identify(envelope);
+      const max = app.lookup(name)?.retry.maxAttempts;
+      if (options.json) {
+        const o = outcomeJson(outcome, envelope.attempt, max);
+        io.out(JSON.stringify({ type: "settled", name, id, outcome: o, durationMs }));
+      } else {
+        const text = describeOutcome(outcome, envelope.attempt, max);
+        io.err(`${mark(outcome)} ${name} ${shortId(id)} ${text} ${formatDuration(durationMs)}`);
+      }
+    });
+    const mode = options.untilEmpty ? "until the queue is empty" : "until SIGTERM / Ctrl-C";
+    if (!options.json) {
+      io.err(
+        `mailroom run: ${app.names().length} handlers (${app.names().join(", ")}) on ${redact(url)}, queue "${transport.queue}", ${mode}`,
+      );
+    }
+    const started = performance.now();
+    await worker.start();
+    const s = worker.stats;
+    const summary: RunSummary = {
+      acked: s.acked,
+      retried: s.retried,
+      deadLettered: s.deadLettered,
+      deferred: s.deferred,
+      released: s.released,
+      elapsedMs: Math.round(performance.now() - started),
+    };
+    if (options.json) io.out(JSON.stringify({ type: "summary", ...summary }));
+    else io.out(summaryLine(summary));
+    return ExitCode.ok;
+  } finally {
+    await publisher.close();
+    await transport.close();
+  }
+}
+
+function summaryLine(s: RunSummary): string {
+  const parts = [`${s.acked} acked`, `${s.retried} retried`, `${s.deadLettered} dead-lettered`];
+  if (s.deferred > 0) parts.push(`${s.deferred} deferred`);
+  return `done in ${formatDuration(s.elapsedMs)}: ${parts.join(", ")}`;
+}

@@ -1,0 +1,118 @@
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { dlqListCommand, dlqRedriveCommand } from "./commands/dlq.ts";
+import { localCommand } from "./commands/local.ts";
+import { runCommand } from "./commands/run.ts";
+import { sendCommand } from "./commands/send.ts";
+import { statsCommand } from "./commands/stats.ts";
+import { describeFailure, ExitCode } from "./errors.ts";
+import { type Output, stdio } from "./output.ts";
+
+/** The CLI package's version, read from its package.json (works from src/ and dist/). */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number of 1 or more.");
+  return n;
+}
+
+const TRANSPORT_HELP = "transport URL (default: $MAILROOM_TRANSPORT, else sqlite:./.mailroom/queue.db)";
+const HANDLERS_HELP = "directory of handler files, one per message name (default: ./handlers)";
+
+/**
+ * The `mailroom` command tree. Each action stores its exit code through `exit`; errors are
+ * thrown to `main`, which prints them.
+ */
+export function buildProgram(exit: (code: number) => void, io: Output = stdio): Command {
+  const program = new Command("mailroom")
+    .description("Run Mailroom message handlers locally, as a worker, and manage the queue.")
+    .version(version(), "-V, --version", "print the version")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command("local")
+    .description("run each message of a file through its handler in process and print the outcomes")
+    .argument("<file>", 'one message { "name", "data" }, a JSON array of them, or NDJSON')
+    .option("--handlers <dir>", HANDLERS_HELP)
+    .option("--json", "one JSON object per message on stdout")
+    .action(async (file: string, o) => exit(await localCommand(file, o, io)));
+
+  program
+    .command("run")
+    .description("run a worker on a transport (default: the local SQLite queue)")
+    .option("--handlers <dir>", HANDLERS_HELP)
+    .option("--transport <url>", TRANSPORT_HELP)
+    .option("--concurrency <n>", "most handlers running at once (default: 16)", positiveInt)
+    .option("--batch-size <n>", "most messages per receive (default: 10)", positiveInt)
+    .option("--until-empty", "exit with a summary once the queue is drained (due retries are waited for)")
+    .option("--json", "settled messages and the summary as JSON lines on stdout")
+    .action(async (o) => exit(await runCommand(o, io)));
+
+  program
+    .command("send")
+    .description("publish a message (or, with name -, every message of a file)")
+    .argument("<name>", "message name, e.g. order_created; - to take names from the messages")
+    .argument(
+      "<payload>",
+      'the data as JSON, or @file; with name -, messages { "name", "data" } (JSON, array or NDJSON)',
+    )
+    .option("--delay <duration>", "deliver after this long: 500ms, 30s, 5m, 2h, 1d")
+    .option("--at <time>", "deliver at this ISO 8601 time")
+    .option("--group <id>", "FIFO group id, where the transport has groups")
+    .option("--transport <url>", TRANSPORT_HELP)
+    .option("--json", 'print { "id", "name" } per message instead of bare ids')
+    .action(async (name: string, payload: string, o) => exit(await sendCommand(name, payload, o, io)));
+
+  program
+    .command("stats")
+    .description("per queue: ready, delayed, in flight and dead-lettered counts")
+    .option("--transport <url>", TRANSPORT_HELP)
+    .option("--json", "one JSON object per queue")
+    .action(async (o) => exit(await statsCommand(o, io)));
+
+  const dlq = program.command("dlq").description("inspect and redrive the dead-letter queue");
+  dlq
+    .command("list")
+    .description("dead letters of the queue, oldest first, with their reasons")
+    .option("--limit <n>", "most dead letters shown (default: 100)", positiveInt)
+    .option("--transport <url>", TRANSPORT_HELP)
+    .option("--json", "one JSON object per dead letter, with body and headers")
+    .action(async (o) => exit(await dlqListCommand(o, io)));
+  dlq
+    .command("redrive")
+    .description("move dead letters back to their queue with a fresh attempt count")
+    .option("--limit <n>", "most dead letters moved (default: all)", positiveInt)
+    .option("--transport <url>", TRANSPORT_HELP)
+    .action(async (o) => exit(await dlqRedriveCommand(o, io)));
+
+  for (const c of [program, dlq, ...program.commands, ...dlq.commands]) c.exitOverride();
+  return program;
+}
+
+/**
+ * Run the CLI on `argv` (as `process.argv`) and resolve with the exit code. Never throws:
+ * user errors are printed as one line, crashes with their stack.
+ */
+export async function main(argv: string[], io: Output = stdio): Promise<number> {
+  let code: number = ExitCode.ok;
+  const program = buildProgram((c) => {
+    code = c;
+  }, io);
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    const { text, exitCode } = describeFailure(error);
+    io.err(`mailroom: ${text}`);
+    return exitCode;
+  }
+}
