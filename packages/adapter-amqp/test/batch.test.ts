@@ -1,8 +1,9 @@
 import { createApp, silentLogger, Worker } from "@mailroom/core";
 import { HandlerSpy } from "@mailroom/core/testkit";
-import { afterAll, describe, expect, it } from "vitest";
-import { cleanup, transport, uniqueName } from "./helpers.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cleanup, sharedBrokerLock, transport, uniqueName } from "./helpers.ts";
 
+sharedBrokerLock({ beforeAll, afterAll });
 const stops: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const stop of stops.reverse()) await stop();
@@ -25,7 +26,12 @@ describe("batch consume", () => {
       }
       return undefined;
     });
-    const worker = new Worker(app, t.source(), { concurrency: 10, batchSize: 10, publisher: t.publisher(), logger: silentLogger });
+    const worker = new Worker(app, t.source(), {
+      concurrency: 10,
+      batchSize: 10,
+      publisher: t.publisher(),
+      logger: silentLogger,
+    });
     const spy = new HandlerSpy(worker);
     void worker.start();
     stops.push(async () => {
@@ -40,7 +46,10 @@ describe("batch consume", () => {
     await spy.waitFor({ name: "row", outcome: "ack", count: 5 });
     const before = calls.length;
     const sent = Date.now();
-    await t.publisher().publish([{ name: "row", data: { n: 10 } }, { name: "row", data: { n: 11 } }]);
+    await t.publisher().publish([
+      { name: "row", data: { n: 10 } },
+      { name: "row", data: { n: 11 } },
+    ]);
     await spy.waitFor({ name: "row", outcome: "ack", count: 7 });
     const byInterval = calls.slice(before);
     expect(byInterval.map((c) => c.size)).toEqual([2]);

@@ -1,5 +1,8 @@
 import { runConformance } from "@mailroom/core/conformance";
-import { cleanup, sendRaw, transport } from "./helpers.ts";
+import { afterAll, beforeAll } from "vitest";
+import { cleanup, sendRaw, sharedBrokerLock, transport } from "./helpers.ts";
+
+sharedBrokerLock({ beforeAll, afterAll });
 
 runConformance({
   name: "amqp (RabbitMQ)",

@@ -1,10 +1,11 @@
 import { createApp, silentLogger, Worker } from "@mailroom/core";
 import { HandlerSpy } from "@mailroom/core/testkit";
 import { connect } from "amqplib";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AmqpTransport, listen, TopologyError } from "../src/index.ts";
-import { AMQP_URL, cleanup, sendRaw, transport, uniqueName } from "./helpers.ts";
+import { AMQP_URL, cleanup, sendRaw, sharedBrokerLock, transport, uniqueName } from "./helpers.ts";
 
+sharedBrokerLock({ beforeAll, afterAll });
 const exchanges: string[] = [];
 const stops: Array<() => Promise<void>> = [];
 afterAll(async () => {

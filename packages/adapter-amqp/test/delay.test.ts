@@ -1,10 +1,11 @@
 import { createApp, silentLogger, Worker } from "@mailroom/core";
 import { HandlerSpy } from "@mailroom/core/testkit";
 import { connect } from "amqplib";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AmqpTransport } from "../src/index.ts";
-import { AMQP_URL, cleanup, transport, uniqueName } from "./helpers.ts";
+import { AMQP_URL, cleanup, sharedBrokerLock, transport, uniqueName } from "./helpers.ts";
 
+sharedBrokerLock({ beforeAll, afterAll });
 const exchanges: string[] = [];
 const stops: Array<() => Promise<void>> = [];
 afterAll(async () => {
@@ -13,7 +14,11 @@ afterAll(async () => {
 });
 
 function run(app: ReturnType<typeof createApp>, t: AmqpTransport) {
-  const worker = new Worker(app, t.source(), { concurrency: 8, publisher: t.publisher(), logger: silentLogger });
+  const worker = new Worker(app, t.source(), {
+    concurrency: 8,
+    publisher: t.publisher(),
+    logger: silentLogger,
+  });
   const spy = new HandlerSpy(worker);
   void worker.start();
   stops.push(async () => {
@@ -67,14 +72,19 @@ describe("delay buckets", () => {
     await spy.waitFor({ name: "job", outcome: "ack", count: 2 }, 15_000);
     expect(done).toEqual(["fast", "slow"]);
     const [slowRetry] = spy.records.filter((r) => r.outcome.kind === "retry");
-    const slowAck = spy.records.find((r) => r.outcome.kind === "ack" && (r.envelope as { data: { label: string } }).data.label === "slow")!;
+    const slowAck = spy.records.find(
+      (r) => r.outcome.kind === "ack" && (r.envelope as { data: { label: string } }).data.label === "slow",
+    )!;
     expect(slowAck.at - slowRetry!.at).toBeGreaterThanOrEqual(4_900);
   });
 
   it("a delayed publish to an exchange keeps its routing key through the delay exchange", async () => {
     const queue = uniqueName("dex");
     const exchange = uniqueName("dex-ex");
-    exchanges.push(exchange, ...[100, 500, 1000, 5000, 15000, 60000, 300000, 900000, 3600000].map((b) => `${exchange}.delay.${b}`));
+    exchanges.push(
+      exchange,
+      ...[100, 500, 1000, 5000, 15000, 60000, 300000, 900000, 3600000].map((b) => `${exchange}.delay.${b}`),
+    );
     const t = await transport(queue, { exchange, bindings: ["later_a"] }).connect();
     const app = createApp({ name: "t", logger: silentLogger });
     const seen: number[] = [];

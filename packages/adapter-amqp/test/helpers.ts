@@ -69,3 +69,47 @@ export async function until(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * Hold the broker lock: shared by ordinary test files, exclusive for tests that restart the
+ * broker, so a restart never lands in the middle of another file's test. Backed by flock(1) in a
+ * child process, so a crashed test process releases it. Returns the release function.
+ */
+export async function brokerLock(mode: "shared" | "exclusive"): Promise<() => Promise<void>> {
+  const { spawn } = await import("node:child_process");
+  const child = spawn(
+    "flock",
+    [
+      mode === "shared" ? "-s" : "-x",
+      "/tmp/mailroom-amqp-broker.lock",
+      "sh",
+      "-c",
+      "echo locked; cat >/dev/null",
+    ],
+    { stdio: ["pipe", "pipe", "inherit"] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once("data", () => resolve());
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`flock exited with ${code}`)));
+  });
+  return async () => {
+    const exited = new Promise((r) => child.once("exit", r));
+    child.stdin.end();
+    await exited;
+  };
+}
+
+/** Take the shared broker lock for the whole file. Call at the top level of a test file. */
+export function sharedBrokerLock(hooks: {
+  beforeAll: (fn: () => Promise<void>, timeout?: number) => void;
+  afterAll: (fn: () => Promise<void>) => void;
+}): void {
+  let release: (() => Promise<void>) | undefined;
+  hooks.beforeAll(async () => {
+    release = await brokerLock("shared");
+  }, 300_000);
+  hooks.afterAll(async () => {
+    await release?.();
+  });
+}

@@ -1,9 +1,10 @@
 import { createApp, silentLogger, Worker } from "@mailroom/core";
 import { connect } from "amqplib";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RpcTimeoutError } from "../src/index.ts";
-import { AMQP_URL, cleanup, transport, uniqueName } from "./helpers.ts";
+import { AMQP_URL, cleanup, sharedBrokerLock, transport, uniqueName } from "./helpers.ts";
 
+sharedBrokerLock({ beforeAll, afterAll });
 const stops: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const stop of stops.reverse()) await stop();
@@ -17,7 +18,11 @@ async function server(queue: string) {
     const { sku, qty } = data as { sku: string; qty: number };
     return { sku, total: qty * 2.5 };
   });
-  const worker = new Worker(app, t.source(), { concurrency: 8, publisher: t.publisher(), logger: silentLogger });
+  const worker = new Worker(app, t.source(), {
+    concurrency: 8,
+    publisher: t.publisher(),
+    logger: silentLogger,
+  });
   void worker.start();
   stops.push(async () => {
     await worker.stop();
@@ -34,7 +39,9 @@ describe("RPC over RabbitMQ", () => {
     stops.push(() => client.close());
     const rpc = client.rpcClient();
     const replies = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => rpc.request("quote_price", { sku: `A${i}`, qty: i }, { timeout: 5_000 })),
+      Array.from({ length: 20 }, (_, i) =>
+        rpc.request("quote_price", { sku: `A${i}`, qty: i }, { timeout: 5_000 }),
+      ),
     );
     expect(replies).toEqual(Array.from({ length: 20 }, (_, i) => ({ sku: `A${i}`, total: i * 2.5 })));
   });
@@ -50,7 +57,8 @@ describe("RPC over RabbitMQ", () => {
       void ch.consume(
         callback,
         (m) => {
-          if (m) resolve({ body: JSON.parse(m.content.toString()), correlationId: m.properties.correlationId });
+          if (m)
+            resolve({ body: JSON.parse(m.content.toString()), correlationId: m.properties.correlationId });
         },
         { noAck: true },
       );
