@@ -39,6 +39,7 @@ export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
   #closed = false;
   #unsettled = 0;
   #flushQueued = false;
+  #names: string[] = [];
 
   constructor(conn: AmqpConnection, options: ResolvedOptions) {
     this.#conn = conn;
@@ -94,6 +95,23 @@ export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
     }
   }
 
+  /**
+   * Bind the queue to the exchange by these message names (the app's handler names), unless the
+   * `bindings` option was given. Kept across reconnects. Proposed for core's Worker to call at start.
+   */
+  async subscribe(names: readonly string[]): Promise<void> {
+    this.#names = [...names];
+    const model = this.#conn.model;
+    if (!model || !this.o.exchange || this.o.bindings.length > 0 || this.o.passive) return;
+    const ch = await model.createChannel();
+    ch.on("error", () => {});
+    try {
+      for (const name of this.#names) await ch.bindQueue(this.o.queue, this.o.exchange, name);
+    } finally {
+      await ch.close().catch(() => {});
+    }
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -117,7 +135,8 @@ export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
     const setup = await model.createChannel();
     setup.on("error", () => {});
     try {
-      await declareTopology(setup, this.o);
+      const bindings = this.o.bindings.length > 0 ? this.o.bindings : this.#names;
+      await declareTopology(setup, { ...this.o, bindings });
     } finally {
       await setup.close().catch(() => {});
     }
