@@ -69,9 +69,7 @@ export function parseMessages(text: string, source: string): MessageEntry[] {
     return [{ index: 0, line: undefined, value: whole }];
   }
   const lines = body.split(/\r?\n/);
-  const filled = lines.filter((l) => l.trim() !== "");
-  // A single-document file (one line, or a multi-line array/object) gets the document's error.
-  if (filled.length <= 1 || !looksLikeNdjson(lines)) {
+  if (!isNdjson(lines)) {
     throw new CliError(`${source}${locate(body, wholeError)}: not valid JSON (${clean(wholeError)})`, {
       cause: wholeError,
     });
@@ -88,11 +86,20 @@ export function parseMessages(text: string, source: string): MessageEntry[] {
   return entries;
 }
 
-/** NDJSON when every non-blank line starts like a JSON value on its own (`{`, `[`, …), not a continuation. */
-function looksLikeNdjson(lines: string[]): boolean {
+/**
+ * NDJSON when there are several non-blank lines and the first one is a whole JSON object by
+ * itself; a file starting with `[` or spreading one object over lines is a single document.
+ */
+function isNdjson(lines: string[]): boolean {
   const filled = lines.map((l) => l.trim()).filter((l) => l !== "");
-  const starts = filled.filter((l) => l.startsWith("{")).length;
-  return starts >= Math.ceil(filled.length / 2);
+  const first = filled[0];
+  if (filled.length < 2 || first === undefined || !first.startsWith("{")) return false;
+  try {
+    JSON.parse(first);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** `:line:column` of a JSON.parse error in `text`, when the engine reported a position. */

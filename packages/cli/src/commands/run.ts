@@ -62,13 +62,13 @@ export async function runCommand(options: RunOptions, io: Output = stdio): Promi
       }
     });
     const mode = options.untilEmpty ? "until the queue is empty" : "until SIGTERM / Ctrl-C";
-    if (!options.json) {
-      io.err(
-        `mailroom run: ${app.names().length} handlers (${app.names().join(", ")}) on ${redact(url)}, queue "${transport.queue}", ${mode}`,
-      );
-    }
     const started = performance.now();
-    await worker.start();
+    // start() installs the signal handlers: announce readiness only after it.
+    const stopped = worker.start();
+    io.err(
+      `mailroom run: ${app.names().length} handlers (${app.names().join(", ")}) on ${redact(url)}, queue "${transport.queue}", ${mode}`,
+    );
+    await stopped;
     const s = worker.stats;
     const summary: RunSummary = {
       acked: s.acked,

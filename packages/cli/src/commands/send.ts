@@ -83,7 +83,7 @@ async function toMessages(name: string, payload: string, group: string | undefin
   const source = fromFile ? payload.slice(1) : "the message argument";
   const text = fromFile ? await readText(payload.slice(1)) : payload;
   const make = (n: string, data: unknown): Outgoing => {
-    checkName(n, source);
+    checkName(n, name === "-" ? source : undefined);
     return { name: n, data, id: uuidv7(), ...(group !== undefined ? { groupId: group } : {}) };
   };
   if (name !== "-") return [make(name, parseJsonDocument(text, source))];
@@ -96,10 +96,10 @@ async function toMessages(name: string, payload: string, group: string | undefin
   });
 }
 
-function checkName(name: string, source: string): void {
+function checkName(name: string, source: string | undefined): void {
   if (!MESSAGE_NAME.test(name)) {
     throw new CliError(
-      `"${name}" (in ${source}) is not a message name: use lowercase letters, digits and underscores, starting with a letter (e.g. order_created); use - as the name to send messages { "name", "data" } from a file`,
+      `"${name}"${source ? ` (in ${source})` : ""} is not a message name: use lowercase letters, digits and underscores, starting with a letter (e.g. order_created); use - as the name to send messages { "name", "data" } from a file`,
     );
   }
 }
