@@ -1,7 +1,8 @@
-import { writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildCli, cli, examples, fixtures, jsonLines, workdir } from "./helpers.ts";
+import { buildCli, cli, examples, fixtures, jsonLines, root, workdir } from "./helpers.ts";
 
 beforeAll(buildCli);
 
@@ -133,5 +134,16 @@ describe("mailroom local: clear errors, no stack traces", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("order_created.ts: the default export is a function (orderCreated)");
     expect(r.stderr).toContain('export default defineHandler("order_created"');
+  });
+});
+
+describe("the mailroom command", () => {
+  it("bin/mailroom.js (what npm links as `mailroom`) runs the built CLI: --version", () => {
+    const pkg = JSON.parse(readFileSync(join(root, "packages/cli/package.json"), "utf8"));
+    expect(pkg.bin).toEqual({ mailroom: "./bin/mailroom.js" });
+    const out = execFileSync(process.execPath, [join(root, "packages/cli/bin/mailroom.js"), "--version"], {
+      encoding: "utf8",
+    });
+    expect(out.trim()).toBe(pkg.version);
   });
 });
