@@ -1,4 +1,4 @@
-import { redact, Worker } from "@mailroom/core";
+import { describeError, redact, Worker } from "@mailroom/core";
 import { ExitCode } from "../errors.ts";
 import { describeOutcome, formatDuration, identify, mark, outcomeJson, shortId } from "../format.ts";
 import { appFromHandlers, resolveHandlersDir } from "../handlers.ts";
@@ -58,8 +58,17 @@ export async function runCommand(options: RunOptions, io: Output = stdio): Promi
         io.out(JSON.stringify({ type: "settled", name, id, outcome: o, durationMs }));
       } else {
         const text = describeOutcome(outcome, envelope.attempt, max);
-        io.err(`${mark(outcome)} ${name} ${shortId(id)} ${text} ${formatDuration(durationMs)}`);
+        const took = outcome.kind === "ack" ? formatDuration(durationMs) : `(${formatDuration(durationMs)})`;
+        io.err(`${mark(outcome)} ${name} ${shortId(id)} ${text} ${took}`);
       }
+    });
+    // A failed ack / retry / dead-letter leaves the message to be redelivered: say so, never silently.
+    worker.on("settleError", (error, envelope) => {
+      const { name, id } = identify(envelope);
+      const text = `could not settle ${name} ${id ?? "-"}: ${describeError(error)}; it will be redelivered`;
+      if (options.json)
+        io.out(JSON.stringify({ type: "settleError", name, id, error: describeError(error) }));
+      else io.err(`! ${text}`);
     });
     const mode = options.untilEmpty ? "until the queue is empty" : "until SIGTERM / Ctrl-C";
     const started = performance.now();
