@@ -135,6 +135,14 @@ describe("mailroom local: clear errors, no stack traces", () => {
     expect(r.stderr).toContain("order_created.ts: the default export is a function (orderCreated)");
     expect(r.stderr).toContain('export default defineHandler("order_created"');
   });
+  it("names a handler file that cannot load, with a hint for non-erasable TypeScript", async () => {
+    const { dir } = workdir();
+    writeFileSync(join(dir, "one.json"), '{"name":"order_created","data":{}}');
+    const r = await cli(["local", "one.json", "--handlers", join(fixtures, "enum-handler")], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^mailroom: cannot load handler file .*enum-handler\/order_created\.ts: .*enum/);
+    expect(r.stderr).toContain("enums, namespaces and parameter properties are not supported");
+  });
 });
 
 describe("the mailroom command", () => {
