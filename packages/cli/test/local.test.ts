@@ -135,6 +135,7 @@ describe("mailroom local: clear errors, no stack traces", () => {
     expect(r.stderr).toContain("order_created.ts: the default export is a function (orderCreated)");
     expect(r.stderr).toContain('export default defineHandler("order_created"');
   });
+
   it("names a handler file that cannot load, with a hint for non-erasable TypeScript", async () => {
     const { dir } = workdir();
     writeFileSync(join(dir, "one.json"), '{"name":"order_created","data":{}}');
