@@ -5,8 +5,12 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["@mailroom/source"] } },
   test: {
     include: ["packages/*/src/**/*.test.ts", "packages/*/test/**/*.test.ts", "examples/**/*.test.ts"],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
     pool: "forks",
+    // Integration files share real servers (RabbitMQ, Redis); two at a time keeps a 2-core machine responsive.
+    maxWorkers: 2,
+    reporters: ["default", "json"],
+    outputFile: { json: "./test-results.json" },
   },
 });

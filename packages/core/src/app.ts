@@ -106,6 +106,7 @@ export class App {
   readonly middleware: Middleware[];
   readonly unknownMessages: UnknownMessagePolicy;
   readonly #handlers = new Map<string, Registration>();
+  #batchHandlers = 0;
 
   constructor(options: AppOptions) {
     if (!options?.name) throw new ConfigError('createApp needs a name, e.g. createApp({ name: "orders" })');
@@ -153,6 +154,11 @@ export class App {
     return this.#handlers.get(name);
   }
 
+  /** True when any handler is a batch handler (runtimes skip batching work otherwise). */
+  get hasBatchHandlers(): boolean {
+    return this.#batchHandlers > 0;
+  }
+
   /** Registered message names. */
   names(): string[] {
     return [...this.#handlers.keys()];
@@ -178,6 +184,7 @@ export class App {
         `a handler for "${name}" is already registered at ${existing.source}; the second registration is at ${source}. Each message name has exactly one handler.`,
       );
     }
+    if (mode === "batch") this.#batchHandlers++;
     this.#handlers.set(name, {
       name,
       mode,

@@ -70,12 +70,13 @@ export async function dispatch(
   const one = async (i: number) => {
     const d = deliveries[i]!;
     const r = await processDelivery(app, d, runtime);
-    results[i] = { delivery: d, ...r };
+    results[i] = r.settleError === undefined ? { delivery: d, outcome: r.outcome } : { delivery: d, ...r };
     return r.outcome;
   };
-  const batched = options.fifo ? new Set<number>() : await runBatches(app, deliveries, runtime, results);
+  const batched =
+    options.fifo || !app.hasBatchHandlers ? undefined : await runBatches(app, deliveries, runtime, results);
   const todo: number[] = [];
-  for (let i = 0; i < deliveries.length; i++) if (!batched.has(i)) todo.push(i);
+  for (let i = 0; i < deliveries.length; i++) if (!batched?.has(i)) todo.push(i);
   if (options.fifo) {
     const groups = new Map<string, number[]>();
     for (const i of todo) {

@@ -27,6 +27,9 @@ export class LocalTransport implements Transport {
   readonly #waitMs: number;
   readonly #codec: Codec;
   readonly #ownsStore: boolean;
+  /** Acks of this tick, flushed together in one store call (one SQLite transaction). */
+  #acks: string[] = [];
+  #acked: Promise<void> | undefined;
 
   constructor(store: LocalStore, options: LocalTransportOptions = {}, ownsStore = true) {
     this.kind = store.kind;
@@ -116,7 +119,26 @@ export class LocalTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    await this.#acked;
     if (this.#ownsStore) this.#store.close();
+  }
+
+  #ack(handle: string): Promise<void> {
+    this.#acks.push(handle);
+    this.#acked ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        const handles = this.#acks;
+        this.#acks = [];
+        this.#acked = undefined;
+        try {
+          this.#store.ack(handles);
+          resolve();
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+    return this.#acked;
   }
 
   #delivery(row: StoredRow): Delivery {
@@ -127,10 +149,11 @@ export class LocalTransport implements Transport {
       transport: { kind: this.kind, queue, raw: row, groupId: row.groupId },
     });
     const handle = row.handle;
+    const ack = (h: string) => this.#ack(h);
     return {
       envelope,
-      async ack() {
-        store.ack([handle]);
+      ack() {
+        return ack(handle);
       },
       async retry(delayMs: number) {
         store.reschedule(handle, Date.now() + delayMs, true);

@@ -28,7 +28,7 @@ export const DEFAULT_TRANSPORT = "sqlite:./.mailroom/queue.db";
 
 /**
  * Open a transport from its URL:
- * - `sqlite:./path.db?queue=orders&visibility=30s` — the durable local queue (the default);
+ * - `sqlite:./path.db?queue=orders&visibility=30s&wait=1s&sync=normal` — the durable local queue (the default);
  * - `memory:?queue=orders&namespace=tests` — in-process, for tests;
  * - `amqp://…`, `sqs://…`, `mns://…` — loaded from the adapter package of that scheme.
  * Credentials in the URL never appear in errors.
@@ -80,7 +80,11 @@ function openSqlite(text: string): Transport {
   const params = new URLSearchParams(q >= 0 ? rest.slice(q + 1) : "");
   if (path.startsWith("//")) path = path.slice(2);
   if (!path) throw new ConfigError("sqlite: needs a file path, e.g. sqlite:./.mailroom/queue.db");
-  return sqliteTransport(path, localOptions(params));
+  const sync = params.get("sync");
+  return sqliteTransport(path, {
+    ...localOptions(params),
+    sync: (sync ?? undefined) as "normal" | "full" | "off" | undefined,
+  });
 }
 
 function openMemory(text: string): Transport {
