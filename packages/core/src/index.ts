@@ -7,6 +7,7 @@ export { uuidv7 } from "./ids.ts";
 export * from "./logger.ts";
 export * from "./middleware/idempotency.ts";
 export * from "./middleware/middleware.ts";
+export * from "./middleware/tracing.ts";
 export * from "./retry.ts";
 export * from "./runtime/batch.ts";
 export * from "./runtime/classify.ts";

@@ -27,6 +27,12 @@ export interface Middleware {
     request: HandlerRequest,
   ): undefined | { result: unknown } | Promise<undefined | { result: unknown }> | void | Promise<void>;
   after?(request: HandlerRequest): void | Promise<void>;
+  /**
+   * Wrap the call of everything inside this layer (inner middleware and the handler). For what
+   * needs a scope around the handler rather than hooks — an async context such as a trace span.
+   * Must call `next()` once and return its result.
+   */
+  around?(request: HandlerRequest, next: () => Promise<unknown>): Promise<unknown>;
   onError?(request: HandlerRequest): void | Promise<void>;
 }
 
@@ -36,6 +42,14 @@ export type Inner = (request: HandlerRequest) => unknown;
 /** Compose middleware around `inner` into one function. With no middleware, `inner` itself. */
 export function compose(middleware: readonly Middleware[], inner: Inner): Inner {
   if (middleware.length === 0) return inner;
+  // Layers with `around` wrap the rest of the chain from their position inward.
+  const i = middleware.findIndex((m) => m.around);
+  if (i >= 0) {
+    const layer = middleware[i]!;
+    const rest = compose(middleware.slice(i + 1), inner);
+    const wrapped: Middleware[] = [...middleware.slice(0, i), { ...layer, around: undefined }];
+    return compose(wrapped, (request) => layer.around!(request, async () => rest(request)));
+  }
   return async (request) => {
     let ran = 0;
     try {

@@ -1,6 +1,7 @@
 import { type Envelope, Headers, type Outgoing, type PublishOptions } from "../envelope.ts";
 import { ConfigError, RetryLater } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { injectTraceContext } from "../middleware/tracing.ts";
 import type { Publisher } from "../transport.ts";
 
 /** What a runtime gives the handlers it runs. */
@@ -101,6 +102,9 @@ export class HandlerContext<T = unknown> implements Context<T> {
 
   #send(message: Outgoing, options?: SendOptions): Promise<void> {
     const headers: Record<string, string> = { ...options?.headers };
+    // The active span's context when tracing runs (a child of this message's span), else the
+    // incoming trace context as it came: either way the trace follows the message.
+    injectTraceContext(headers);
     const trace = this.envelope.headers[Headers.traceparent];
     if (trace && !headers[Headers.traceparent]) headers[Headers.traceparent] = trace;
     if (options?.to) message.to = options.to;

@@ -11,6 +11,34 @@ import type { Outcome } from "./outcome.ts";
 import { processDelivery, settle, triage } from "./process.ts";
 import { WorkerStats } from "./stats.ts";
 
+/** One log line per outcome; ids, names and reasons only — never a message body. */
+function logOutcome(logger: Logger, envelope: Envelope | DecodeFailure, outcome: Outcome): void {
+  const base = isDecodeFailure(envelope)
+    ? { messageId: envelope.meta.id, queue: envelope.transport.queue, attempt: envelope.attempt }
+    : {
+        messageId: envelope.id,
+        name: envelope.name,
+        queue: envelope.transport.queue,
+        attempt: envelope.attempt,
+      };
+  switch (outcome.kind) {
+    case "ack":
+      logger.debug(base, "acked");
+      break;
+    case "retry":
+      logger.warn(
+        { ...base, delayMs: outcome.delayMs, error: describeError(outcome.error) },
+        "handler failed; retrying",
+      );
+      break;
+    case "deadLetter":
+      logger.error({ ...base, reason: outcome.reason }, "dead-lettered");
+      break;
+    default:
+      logger.debug({ ...base, outcome: outcome.kind }, "re-delayed");
+  }
+}
+
 /** Options of a `Worker`. Every one has a default. */
 export interface WorkerOptions {
   /** Most handlers running at once. Default 16. */
@@ -357,6 +385,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #done1(entry: Running, outcome: Outcome, started: number): void {
     this.#running.delete(entry);
     this.stats.count(outcome);
+    logOutcome(this.#logger, entry.delivery.envelope, outcome);
     this.emit("settled", { envelope: entry.delivery.envelope, outcome, durationMs: Date.now() - started });
     if (this.#state === "running") this.#pump();
     for (const w of this.#capacityWaiters.splice(0)) w();
