@@ -1,0 +1,73 @@
+import { Headers, type MessageMeta } from "@mailroom/core";
+import { unpackAttributes } from "./attributes.ts";
+
+/** A received SQS message, read once, in the shape both the long-poller and Lambda produce. */
+export interface Received {
+  readonly messageId: string;
+  readonly receiptHandle: string;
+  /** The body exactly as SQS returned it (base64 when `bodyEncoding` says so). */
+  readonly body: string;
+  readonly bodyEncoding: string | undefined;
+  /** Metadata from the attributes: `mailroom-attempt` taken out, `id` and `publishedAt` filled in. */
+  readonly meta: MessageMeta;
+  readonly groupId: string | undefined;
+  /** Handler runs before this receive (the `mailroom-attempt` base). */
+  readonly attemptBase: number;
+  readonly receiveCount: number;
+  /** When this receive happened (ms), for the 12-hour visibility ceiling. */
+  readonly receivedAt: number;
+}
+
+/** Dead-letter facts that must not follow a message back to its queue. */
+const DEAD_LETTER_HEADERS = [Headers.deadLetterReason, Headers.deadLetteredAt, Headers.originalQueue];
+
+/**
+ * Read a message's attributes. A message that carries a dead-letter reason on a working queue was
+ * redriven (e.g. by StartMessageMoveTask): it starts over at attempt 1 and loses the reason.
+ * `deadLettered` reads a dead-letter queue's message, keeping those facts.
+ */
+export function readReceived(
+  input: {
+    messageId: string;
+    receiptHandle: string;
+    body: string | undefined;
+    attributes: Parameters<typeof unpackAttributes>[0];
+    receiveCount: string | undefined;
+    sentTimestamp: string | undefined;
+    groupId: string | undefined;
+  },
+  options: { deadLettered?: boolean } = {},
+): Received {
+  const { meta, bodyEncoding } = unpackAttributes(input.attributes);
+  const h = meta.headers;
+  let base = 0;
+  const raw = h[Headers.attempt];
+  if (raw !== undefined && !options.deadLettered) {
+    delete h[Headers.attempt];
+    const n = Number(raw);
+    if (Number.isInteger(n) && n > 0) base = n;
+  }
+  if (h[Headers.deadLetterReason] !== undefined && !options.deadLettered) {
+    base = 0;
+    for (const k of DEAD_LETTER_HEADERS) delete h[k];
+  }
+  meta.id ??= input.messageId;
+  if (!meta.publishedAt && input.sentTimestamp) meta.publishedAt = new Date(Number(input.sentTimestamp));
+  const count = Number(input.receiveCount);
+  return {
+    messageId: input.messageId,
+    receiptHandle: input.receiptHandle,
+    body: input.body ?? "",
+    bodyEncoding,
+    meta,
+    groupId: input.groupId,
+    attemptBase: base,
+    receiveCount: Number.isInteger(count) && count > 0 ? count : 1,
+    receivedAt: Date.now(),
+  };
+}
+
+/** Envelope attempt: handler runs before this receive plus SQS's receive count. */
+export function attemptOf(r: Received): number {
+  return r.attemptBase + r.receiveCount;
+}
