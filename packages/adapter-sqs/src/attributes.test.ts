@@ -1,0 +1,106 @@
+import { Headers } from "@mailroom/core";
+import { describe, expect, it } from "vitest";
+import { MAX_ATTRIBUTES, packAttributes, SqsAttributes, unpackAttributes } from "./attributes.ts";
+import { fromSqsBody, toSqsBody } from "./body.ts";
+import { attemptOf, readReceived } from "./message.ts";
+
+const publishedAt = new Date("2026-01-02T03:04:05.000Z");
+
+describe("message attributes", () => {
+  it("never exceed 10, however many headers a message has, and round-trip", () => {
+    const headers: Record<string, string> = {};
+    for (let i = 0; i < 30; i++) headers[`x-h${i}`] = `v${i}`;
+    Object.assign(headers, {
+      [Headers.traceparent]: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+      [Headers.attempt]: "2",
+      [Headers.deadLetterReason]: "permanent_error: no",
+      [Headers.deadLetteredAt]: publishedAt.toISOString(),
+      [Headers.originalQueue]: "orders",
+    });
+    const meta = {
+      id: "m1",
+      name: "order_created",
+      publishedAt,
+      parentId: "p",
+      correlationId: "c",
+      replyTo: "r",
+      headers,
+    };
+    const packed = packAttributes(meta, "base64");
+    expect(Object.keys(packed).length).toBeLessThanOrEqual(MAX_ATTRIBUTES);
+    const { meta: back, bodyEncoding } = unpackAttributes(packed);
+    expect(bodyEncoding).toBe("base64");
+    expect(back).toEqual(meta);
+  });
+
+  it("keeps the id, name and traceparent as attributes of their own, readable by any consumer", () => {
+    const packed = packAttributes({ id: "m1", name: "n", headers: { traceparent: "t", other: "o" } });
+    expect(packed[SqsAttributes.id]?.StringValue).toBe("m1");
+    expect(packed[SqsAttributes.name]?.StringValue).toBe("n");
+    expect(packed.traceparent?.StringValue).toBe("t");
+    expect(JSON.parse(packed[SqsAttributes.meta]!.StringValue)).toEqual({ headers: { other: "o" } });
+  });
+
+  it("reads foreign String and Number attributes as headers, Lambda's lowercase shape too, and ignores broken JSON", () => {
+    const sdk = unpackAttributes({
+      tenant: { DataType: "String", StringValue: "acme" },
+      count: { DataType: "Number", StringValue: "3" },
+      [SqsAttributes.meta]: { DataType: "String", StringValue: "{not json" },
+    });
+    expect(sdk.meta.headers).toEqual({ tenant: "acme", count: "3" });
+    const lambda = unpackAttributes({ tenant: { dataType: "String", stringValue: "acme" } });
+    expect(lambda.meta.headers).toEqual({ tenant: "acme" });
+  });
+});
+
+describe("received messages", () => {
+  const base = {
+    messageId: "sqs-1",
+    receiptHandle: "rh",
+    body: "{}",
+    receiveCount: "2",
+    sentTimestamp: "1767323045000",
+    groupId: undefined,
+  };
+
+  it("attempt is the mailroom-attempt base plus the receive count; the header is not passed on", () => {
+    const r = readReceived({
+      ...base,
+      attributes: { [Headers.attempt]: { DataType: "String", StringValue: "3" } },
+    });
+    expect(attemptOf(r)).toBe(5);
+    expect(r.meta.headers).toEqual({});
+  });
+
+  it("a foreign message gets the SQS MessageId as id and SentTimestamp as publishedAt", () => {
+    const r = readReceived({ ...base, attributes: undefined });
+    expect(r.meta.id).toBe("sqs-1");
+    expect(r.meta.publishedAt?.getTime()).toBe(1767323045000);
+    expect(attemptOf(r)).toBe(2);
+  });
+
+  it("a redriven message (dead-letter reason still attached) starts over and loses the dead-letter facts", () => {
+    const attrs = packAttributes({
+      id: "m",
+      headers: { [Headers.attempt]: "5", [Headers.deadLetterReason]: "x", [Headers.originalQueue]: "q" },
+    });
+    const r = readReceived({ ...base, receiveCount: "1", attributes: attrs });
+    expect(attemptOf(r)).toBe(1);
+    expect(r.meta.headers).toEqual({});
+    const listed = readReceived({ ...base, attributes: attrs }, { deadLettered: true });
+    expect(listed.meta.headers[Headers.deadLetterReason]).toBe("x");
+  });
+});
+
+describe("bodies", () => {
+  it("UTF-8 text travels as is; bytes SQS cannot carry travel as base64 and come back identical", () => {
+    const text = new TextEncoder().encode('{"name":"a","data":"é 😀"}');
+    expect(toSqsBody(text)).toEqual({ body: '{"name":"a","data":"é 😀"}' });
+    const binary = new Uint8Array([0x7b, 0xff, 0x00, 0x01]);
+    const sent = toSqsBody(binary);
+    expect(sent.encoding).toBe("base64");
+    expect([...fromSqsBody(sent.body, sent.encoding)]).toEqual([...binary]);
+    const control = new TextEncoder().encode("a\u0001b");
+    expect(toSqsBody(control).encoding).toBe("base64");
+  });
+});
