@@ -184,3 +184,14 @@ describe("App registry", () => {
     expect((await testApp(a).send("file_based", { a: "x" })).outcome.kind).toBe("ack");
   });
 });
+
+describe("handler definitions", () => {
+  it("a duplicate name from two definitions names both defining places", () => {
+    const first = defineHandler("dup_name", {}, () => {});
+    const second = defineHandler("dup_name", {}, () => {});
+    expect(() => registerAll(app(), [first, second])).toThrow(
+      /already registered at .*app\.test\.ts:\d+; the second registration is at .*app\.test\.ts:\d+/,
+    );
+    expect(first.source).not.toBe(second.source);
+  });
+});

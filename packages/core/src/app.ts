@@ -1,3 +1,4 @@
+import type { HandlerDefinition } from "./definition.ts";
 import { type Envelope, MESSAGE_NAME } from "./envelope.ts";
 import { ConfigError } from "./errors.ts";
 import { defaultLogger, type Logger } from "./logger.ts";
@@ -143,6 +144,19 @@ export class App {
     return this.#register(name, "batch", options, fn as BatchHandler<unknown>, options);
   }
 
+  /** Register a handler made by `defineHandler` / `defineBatchHandler`; duplicates name the defining files. */
+  register(definition: HandlerDefinition): this {
+    const fn = definition.fn as Handler<unknown> | BatchHandler<unknown>;
+    return this.#register(
+      definition.name,
+      definition.mode,
+      definition.options,
+      fn,
+      definition.options,
+      definition.source,
+    );
+  }
+
   /** Add app-wide middleware (outermost first). */
   use(...middleware: Middleware[]): this {
     this.middleware.push(...middleware);
@@ -170,6 +184,7 @@ export class App {
     options: HandlerOptions<StandardSchemaV1 | undefined>,
     fn: Handler<unknown> | BatchHandler<unknown> | undefined,
     batch: { maxSize?: number; maxWaitMs?: number },
+    source: string = callSite(),
   ): this {
     if (!MESSAGE_NAME.test(name)) {
       throw new ConfigError(
@@ -177,7 +192,6 @@ export class App {
       );
     }
     if (typeof fn !== "function") throw new ConfigError(`handler for "${name}" is not a function`);
-    const source = callSite();
     const existing = this.#handlers.get(name);
     if (existing) {
       throw new ConfigError(
@@ -206,15 +220,19 @@ export function createApp(options: AppOptions): App {
   return new App(options);
 }
 
-/** The first stack frame outside this file: where a handler was registered. */
-function callSite(): string {
+/** The first stack frame outside Mailroom's own files: where a handler was registered or defined. */
+export function callSite(): string {
   const lines = (new Error().stack ?? "").split("\n").slice(1);
   const self = lines[0]?.match(/\((.*):\d+:\d+\)$|at (.*):\d+:\d+$/);
-  const selfFile = self?.[1] ?? self?.[2];
+  const selfFile = self?.[1] ?? self?.[2] ?? "";
+  const dir = selfFile.slice(0, selfFile.lastIndexOf("/") + 1);
+  const own = new Set(["app", "definition"].flatMap((f) => [`${dir}${f}.ts`, `${dir}${f}.js`]));
   for (const line of lines) {
-    if (selfFile && line.includes(selfFile)) continue;
-    const m = line.match(/\((.*:\d+):\d+\)$|at (.*:\d+):\d+$/);
-    if (m) return (m[1] ?? m[2] ?? "unknown").replace(/^file:\/\//, "");
+    const m = line.match(/\((.*):(\d+):\d+\)$|at (.*):(\d+):\d+$/);
+    if (!m) continue;
+    const file = m[1] ?? m[3] ?? "";
+    if (own.has(file)) continue;
+    return `${file.replace(/^file:\/\//, "")}:${m[2] ?? m[4]}`;
   }
   return "unknown";
 }

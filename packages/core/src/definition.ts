@@ -1,4 +1,11 @@
-import type { App, BatchHandler, BatchOptions, Handler, HandlerOptions } from "./app.ts";
+import {
+  type App,
+  type BatchHandler,
+  type BatchOptions,
+  callSite,
+  type Handler,
+  type HandlerOptions,
+} from "./app.ts";
 import type { InferData, StandardSchemaV1 } from "./schema.ts";
 
 /** A handler declared on its own, e.g. one per file in a handlers directory. */
@@ -8,6 +15,8 @@ export interface HandlerDefinition {
   readonly mode: "single" | "batch";
   readonly options: HandlerOptions<StandardSchemaV1 | undefined> & BatchOptions<StandardSchemaV1 | undefined>;
   readonly fn: Handler<never> | BatchHandler<never>;
+  /** Where it was defined (file:line): duplicate-name errors point here. */
+  readonly source: string;
 }
 
 /**
@@ -31,6 +40,7 @@ export function defineHandler<S extends StandardSchemaV1 | undefined = undefined
     mode: "single",
     options: options as HandlerDefinition["options"],
     fn,
+    source: callSite(),
   };
 }
 
@@ -46,6 +56,7 @@ export function defineBatchHandler<S extends StandardSchemaV1 | undefined = unde
     mode: "batch",
     options: options as HandlerDefinition["options"],
     fn,
+    source: callSite(),
   };
 }
 
@@ -58,9 +69,6 @@ export function isHandlerDefinition(value: unknown): value is HandlerDefinition 
 
 /** Register definitions on an app. Duplicate names throw, as with `app.handle`. */
 export function registerAll(app: App, definitions: Iterable<HandlerDefinition>): App {
-  for (const d of definitions) {
-    if (d.mode === "batch") app.handleBatch(d.name, d.options, d.fn as BatchHandler<unknown>);
-    else app.handle(d.name, d.options, d.fn as Handler<unknown>);
-  }
+  for (const d of definitions) app.register(d);
   return app;
 }

@@ -49,6 +49,8 @@ export async function runCommand(options: RunOptions, io: Output = stdio): Promi
       untilEmpty: options.untilEmpty ?? false,
       handleSignals: true,
       publisher,
+      // This command prints one line per outcome itself.
+      logOutcomes: false,
     });
     worker.on("settled", ({ envelope, outcome, durationMs }) => {
       const { name, id } = identify(envelope);

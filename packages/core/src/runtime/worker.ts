@@ -63,6 +63,8 @@ export interface WorkerOptions {
   /** Where handlers publish. Default: none (ctx.publish throws a clear error). */
   publisher?: Publisher;
   logger?: Logger;
+  /** Log every outcome (ack at debug, retry at warn, dead-letter at error). Default true; off when the caller prints its own. */
+  logOutcomes?: boolean;
 }
 
 /** Events a Worker emits, for logging and metrics. */
@@ -112,6 +114,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly #backoffMax: number;
   readonly #untilEmpty: boolean;
   readonly #handleSignals: boolean;
+  readonly #logOutcomes: boolean;
   readonly #runtime: Runtime;
   readonly #logger: Logger;
   readonly #receiveAbort = new AbortController();
@@ -146,6 +149,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#backoffMax = options.receiveBackoff?.maxMs ?? 30_000;
     this.#untilEmpty = options.untilEmpty ?? false;
     this.#handleSignals = options.handleSignals ?? false;
+    this.#logOutcomes = options.logOutcomes ?? true;
     this.#logger = options.logger ?? app.logger;
     const publisher = options.publisher;
     this.#runtime = {
@@ -385,7 +389,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #done1(entry: Running, outcome: Outcome, started: number): void {
     this.#running.delete(entry);
     this.stats.count(outcome);
-    logOutcome(this.#logger, entry.delivery.envelope, outcome);
+    if (this.#logOutcomes) logOutcome(this.#logger, entry.delivery.envelope, outcome);
     this.emit("settled", { envelope: entry.delivery.envelope, outcome, durationMs: Date.now() - started });
     if (this.#state === "running") this.#pump();
     for (const w of this.#capacityWaiters.splice(0)) w();
