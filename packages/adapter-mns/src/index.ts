@@ -1,1 +1,28 @@
-export {};
+export { Acker } from "./acker.ts";
+export { MnsAdmin } from "./admin.ts";
+export type { BodyEncoding, ReceiveEncoding } from "./client/body.ts";
+export {
+  MnsClient,
+  type MnsClientOptions,
+  type QueueInfo,
+  type QueueSettings,
+  type ReceivedMessage,
+  type RequestCounts,
+  type SendEntry,
+} from "./client/client.ts";
+export {
+  MnsAuthError,
+  MnsError,
+  MnsInvalidArgumentError,
+  MnsMessageTooLargeError,
+  MnsNetworkError,
+  MnsQueueNotExistError,
+  MnsReceiptHandleError,
+  mnsError,
+} from "./client/errors.ts";
+export { MAX_DELAY_S, MAX_VISIBILITY_S, MnsDelivery } from "./delivery.ts";
+export type { MnsTransportOptions } from "./options.ts";
+export { MnsPublishError, MnsPublisher } from "./publisher.ts";
+export { MnsSource } from "./source.ts";
+export { CREDENTIAL_ENV, MnsTransport, openTransport } from "./transport.ts";
+export { type ParsedMnsUrl, parseMnsUrl } from "./url.ts";

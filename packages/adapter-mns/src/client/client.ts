@@ -60,6 +60,8 @@ export interface SendEntry {
   delaySeconds?: number;
   /** 1 (first) to 16; MNS's default is 8. */
   priority?: number;
+  /** Override the client's body encoding for this message (`text` for a body known to be JSON text). */
+  encoding?: BodyEncoding;
 }
 
 /** A received message, body decoded. */
@@ -277,9 +279,9 @@ export class MnsClient {
     return { receiptHandle: String(r.body.ReceiptHandle), nextVisibleTime: Number(r.body.NextVisibleTime) };
   }
 
-  /** Stored size of a body with this client's encoding, to check against `maxMessageBytes`. */
-  storedSize(body: Uint8Array): number {
-    return storedSize(body, this.#encoding);
+  /** Stored size of a body with this client's encoding (or `encoding`), to check against `maxMessageBytes`. */
+  storedSize(body: Uint8Array, encoding: BodyEncoding = this.#encoding): number {
+    return storedSize(body, encoding);
   }
 
   /** The largest stored body this client sends. */
@@ -288,9 +290,10 @@ export class MnsClient {
   }
 
   #messageParams(entry: SendEntry): Record<string, unknown> {
-    const size = storedSize(entry.body, this.#encoding);
+    const encoding = entry.encoding ?? this.#encoding;
+    const size = storedSize(entry.body, encoding);
     if (size > this.#maxBytes) throw new MnsMessageTooLargeError(size, this.#maxBytes);
-    const params: Record<string, unknown> = { MessageBody: encodeBody(entry.body, this.#encoding) };
+    const params: Record<string, unknown> = { MessageBody: encodeBody(entry.body, encoding) };
     if (entry.delaySeconds !== undefined && entry.delaySeconds > 0) {
       params.DelaySeconds = Math.min(604_800, Math.ceil(entry.delaySeconds));
     }

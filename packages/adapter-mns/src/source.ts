@@ -1,0 +1,71 @@
+import {
+  type Codec,
+  type Delivery,
+  decodeEnvelope,
+  isDecodeFailure,
+  type QueueDepth,
+  type Source,
+} from "@mailroom/core";
+import type { Acker } from "./acker.ts";
+import type { ReceivedMessage } from "./client/client.ts";
+import { type DeliveryContext, MnsDelivery } from "./delivery.ts";
+import { attemptBase } from "./wire.ts";
+
+/** What a source needs. */
+export interface MnsSourceContext extends DeliveryContext {
+  readonly codec: Codec;
+  readonly waitSeconds: number;
+  readonly visibilityTimeoutMs: number;
+  readonly acker: Acker;
+}
+
+/**
+ * Long-polls one MNS queue with BatchReceiveMessage (up to 16 per call, `waitSeconds` ≤ 30).
+ * Any number of `receive` calls may run at once (each is its own HTTP request); an aborted
+ * receive resolves `[]` at once and its HTTP request is aborted. `attempt` is the message's
+ * DequeueCount plus the runs carried in its body when it was re-sent (`defer`).
+ */
+export class MnsSource implements Source {
+  readonly visibilityTimeoutMs: number;
+  readonly #ctx: MnsSourceContext;
+  readonly #closing = new AbortController();
+
+  constructor(ctx: MnsSourceContext) {
+    this.#ctx = ctx;
+    this.visibilityTimeoutMs = ctx.visibilityTimeoutMs;
+  }
+
+  async receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
+    if (this.#closing.signal.aborted || signal.aborted) return [];
+    const both = AbortSignal.any([signal, this.#closing.signal]);
+    const messages = await this.#ctx.client.batchReceiveMessage(
+      this.#ctx.queue,
+      Math.min(16, max),
+      this.#ctx.waitSeconds,
+      both,
+    );
+    return messages.map((m) => this.#delivery(m));
+  }
+
+  /** Ready (active), delayed and in flight (inactive), from GetQueueAttributes. */
+  async depth(): Promise<QueueDepth> {
+    const info = await this.#ctx.client.getQueueAttributes(this.#ctx.queue);
+    return { ready: info.activeMessages, delayed: info.delayMessages, inFlight: info.inactiveMessages };
+  }
+
+  /** Abort pending receives and send waiting acks. */
+  async close(): Promise<void> {
+    this.#closing.abort();
+    await this.#ctx.acker.drain();
+  }
+
+  #delivery(m: ReceivedMessage): MnsDelivery {
+    const transport = { kind: "mns", queue: this.#ctx.queue, raw: m };
+    const meta = { id: m.messageId, publishedAt: new Date(m.enqueueTime || Date.now()), headers: {} };
+    const decoded = decodeEnvelope(this.#ctx.codec, m.body, meta, { attempt: m.dequeueCount, transport });
+    const envelope = isDecodeFailure(decoded)
+      ? decoded
+      : { ...decoded, attempt: attemptBase(decoded.headers) + m.dequeueCount };
+    return new MnsDelivery(this.#ctx, m, envelope);
+  }
+}
