@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import { describeError, TransportError } from "@mailroom/core";
 import { type ChannelModel, connect } from "amqplib";
+import { coalesceWrites } from "./cork.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { type ConnectTarget, scrub } from "./url.ts";
 
@@ -124,6 +125,7 @@ export class AmqpConnection extends EventEmitter<ConnectionEvents> {
       clientProperties: { connection_name: this.#o.connectionName },
     };
     const model = await connect(this.target.connect, socket);
+    coalesceWrites(model);
     if (this.#closing) {
       await model.close().catch(() => {});
       return;

@@ -23,6 +23,15 @@ const SKIP = new Set([
 export function stringHeaders(raw: Record<string, unknown> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!raw) return out;
+  let plain = true;
+  for (const key in raw) {
+    if (typeof raw[key] !== "string") {
+      plain = false;
+      break;
+    }
+  }
+  // The common case (only string headers, or none): a shallow copy is all it takes.
+  if (plain) return { ...(raw as Record<string, string>) };
   for (const key in raw) {
     const v = raw[key];
     if (typeof v === "string") out[key] = v;

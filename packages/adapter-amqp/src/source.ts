@@ -17,8 +17,8 @@ import { declareTopology, retryQueueName } from "./topology.ts";
 
 interface Waiter {
   max: number;
+  deadline: number;
   resolve: (deliveries: Delivery[]) => void;
-  cleanup: () => void;
 }
 
 /**
@@ -40,6 +40,8 @@ export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
   #unsettled = 0;
   #flushQueued = false;
   #names: string[] = [];
+  #consuming = false;
+  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(conn: AmqpConnection, options: ResolvedOptions) {
     this.#conn = conn;
@@ -49,33 +51,51 @@ export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
 
   async receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
     if (this.#closed || signal.aborted) return [];
-    this.#started ??= this.#conn.add(this).catch((error) => {
-      this.#started = undefined;
-      throw error;
-    });
-    await this.#started;
+    if (!this.#consuming) {
+      this.#started ??= this.#conn.add(this).then(
+        () => {
+          this.#consuming = true;
+        },
+        (error) => {
+          this.#started = undefined;
+          throw error;
+        },
+      );
+      await this.#started;
+    }
     if (this.#buffer.length > 0) return this.#buffer.splice(0, max);
     if (this.#closed || signal.aborted) return [];
     return new Promise((resolve) => {
-      const timer = setTimeout(() => finish([]), this.o.waitTimeMs);
-      const onAbort = () => finish([]);
       const waiter: Waiter = {
         max,
-        resolve: (d) => finish(d),
-        cleanup: () => {
-          clearTimeout(timer);
+        deadline: Date.now() + this.o.waitTimeMs,
+        resolve: (d) => {
           signal.removeEventListener("abort", onAbort);
+          resolve(d);
         },
       };
-      const finish = (deliveries: Delivery[]) => {
-        waiter.cleanup();
+      const onAbort = () => {
         const i = this.#waiters.indexOf(waiter);
         if (i !== -1) this.#waiters.splice(i, 1);
-        resolve(deliveries);
+        resolve([]);
       };
       signal.addEventListener("abort", onAbort, { once: true });
       this.#waiters.push(waiter);
+      // One sweep timer for all waiters rather than a timer per receive call.
+      this.#sweeper ??= setInterval(() => this.#sweep(), Math.min(1_000, this.o.waitTimeMs)).unref();
     });
+  }
+
+  /** End the long poll of waiters past their deadline (they resolve empty, like an empty long poll). */
+  #sweep(): void {
+    const now = Date.now();
+    for (let i = this.#waiters.length - 1; i >= 0; i--) {
+      const w = this.#waiters[i]!;
+      if (w.deadline <= now) {
+        this.#waiters.splice(i, 1);
+        w.resolve([]);
+      }
+    }
   }
 
   /** Ready from the broker; delayed = messages in this queue's retry buckets; in flight = received here and not settled. */
@@ -115,10 +135,8 @@ export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const w of this.#waiters.splice(0)) {
-      w.cleanup();
-      w.resolve([]);
-    }
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    for (const w of this.#waiters.splice(0)) w.resolve([]);
     this.#conn.remove(this);
     const lane = this.#lane;
     this.#lane = undefined;

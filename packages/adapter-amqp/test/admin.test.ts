@@ -1,7 +1,7 @@
 import { createApp, openTransport, PermanentError, silentLogger, Worker } from "@mailroom/core";
 import { HandlerSpy } from "@mailroom/core/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AmqpSource, AmqpTransport } from "../src/index.ts";
+import { type AmqpSource, AmqpTransport } from "../src/index.ts";
 import { AMQP_URL, cleanup, sharedBrokerLock, transport, uniqueName, until } from "./helpers.ts";
 
 sharedBrokerLock({ beforeAll, afterAll });
@@ -22,7 +22,11 @@ describe("queue admin and URL opening", () => {
     app.handle("fragile", (data) => {
       if (!healthy) throw new PermanentError(`cannot handle ${(data as { n: number }).n} yet`);
     });
-    const worker = new Worker(app, t.source(), { concurrency: 4, publisher: t.publisher(), logger: silentLogger });
+    const worker = new Worker(app, t.source(), {
+      concurrency: 4,
+      publisher: t.publisher(),
+      logger: silentLogger,
+    });
     const spy = new HandlerSpy(worker);
     void worker.start();
     stops.push(async () => {
@@ -44,7 +48,10 @@ describe("queue admin and URL opening", () => {
       queue,
     });
     expect(first[0]!.deadLetteredAt).toBeInstanceOf(Date);
-    expect(first[0]!.headers).toMatchObject({ "mailroom-original-exchange": "", "mailroom-original-routing-key": queue });
+    expect(first[0]!.headers).toMatchObject({
+      "mailroom-original-exchange": "",
+      "mailroom-original-routing-key": queue,
+    });
 
     healthy = true;
     const progress: number[] = [];
@@ -84,14 +91,18 @@ describe("queue admin and URL opening", () => {
       await worker.stop();
       await t.close();
     });
-    await until(async () => {
-      try {
-        await t.publisher().publish([{ name: "thing_done", data: {} }]);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 10_000, "the binding to exist");
+    await until(
+      async () => {
+        try {
+          await t.publisher().publish([{ name: "thing_done", data: {} }]);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      10_000,
+      "the binding to exist",
+    );
     await spy.waitFor({ name: "thing_done", outcome: "ack" });
   });
 });

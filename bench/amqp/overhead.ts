@@ -1,0 +1,92 @@
+// The JavaScript cost per message of Mailroom's consume path, without a broker: a fake channel,
+// deliveries fed in bursts of 20 within a prefetch window of 100, a handler that does nothing.
+//   node --conditions=@mailroom/source bench/amqp/overhead.ts [count] [worker|source]
+// `source` measures the adapter alone (receive + decode + ack); `worker` adds core's Worker.
+import { createApp, jsonCodec, silentLogger, toEncodeInput, Worker } from "@mailroom/core";
+import type { ChannelModel, ConsumeMessage } from "amqplib";
+import type { AmqpConnection } from "../../packages/adapter-amqp/src/connection.ts";
+import { resolveOptions } from "../../packages/adapter-amqp/src/options.ts";
+import { AmqpSource } from "../../packages/adapter-amqp/src/source.ts";
+import { payload } from "./shared.ts";
+
+const N = Number(process.argv[2] ?? 200_000);
+const mode = process.argv[3] ?? "worker";
+const codec = jsonCodec();
+let deliver: (m: ConsumeMessage) => void = () => {};
+let acked = 0;
+let finish = () => {};
+const done = new Promise<void>((resolve) => {
+  finish = resolve;
+});
+const noop = async () => ({});
+const channel = {
+  on() {},
+  prefetch: noop,
+  close: noop,
+  consume: async (_queue: string, onMessage: (m: ConsumeMessage) => void) => {
+    deliver = onMessage;
+    return { consumerTag: "bench" };
+  },
+  ack() {
+    if (++acked === N) finish();
+  },
+};
+const setup = {
+  on() {},
+  close: noop,
+  assertQueue: noop,
+  assertExchange: noop,
+  bindQueue: noop,
+  checkQueue: noop,
+};
+const model = {
+  createChannel: async () => setup,
+  createConfirmChannel: async () => channel,
+} as unknown as ChannelModel;
+const conn = {
+  model,
+  add: async (user: AmqpSource) => user.connected(model),
+  remove() {},
+  reopen() {},
+} as unknown as AmqpConnection;
+const source = new AmqpSource(conn, resolveOptions({ queue: "q", prefetch: 100 }));
+const messages = Array.from({ length: 1000 }, (_, i) => {
+  const wire = codec.encode(toEncodeInput({ name: "order_created", data: payload(i) }));
+  return {
+    content: Buffer.from(wire.body),
+    fields: { deliveryTag: i, redelivered: false, exchange: "", routingKey: "q", consumerTag: "bench" },
+    properties: {
+      contentType: "application/json",
+      messageId: wire.meta.id,
+      type: "order_created",
+      timestamp: 1_700_000_000,
+      headers: {},
+      deliveryMode: 2,
+    },
+  } as unknown as ConsumeMessage;
+});
+let sent = 0;
+function pump(): void {
+  const n = Math.min(20, 100 - (sent - acked), N - sent);
+  for (let i = 0; i < n; i++) deliver(messages[sent++ % messages.length]!);
+  if (acked < N) setImmediate(pump);
+}
+if (mode === "worker") {
+  const app = createApp({ name: "bench", logger: silentLogger });
+  app.handle("order_created", () => {});
+  void new Worker(app, source, { concurrency: 100, batchSize: 100, logger: silentLogger }).start();
+} else {
+  const stop = new AbortController();
+  void (async () => {
+    for (;;) for (const d of await source.receive(100, stop.signal)) await d.ack();
+  })();
+}
+await new Promise((resolve) => setTimeout(resolve, 50));
+const cpu = process.cpuUsage();
+const began = performance.now();
+pump();
+await done;
+const used = process.cpuUsage(cpu);
+const rate = Math.round((N / (performance.now() - began)) * 1000);
+console.log(`${mode}: ${((used.user + used.system) / N).toFixed(2)} µs CPU per message, ${rate} msgs/s`);
+process.exit(0);
