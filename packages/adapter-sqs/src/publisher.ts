@@ -1,4 +1,8 @@
-import { SendMessageBatchCommand, type SendMessageBatchRequestEntry } from "@aws-sdk/client-sqs";
+import {
+  SendMessageBatchCommand,
+  type SendMessageBatchCommandOutput,
+  type SendMessageBatchRequestEntry,
+} from "@aws-sdk/client-sqs";
 import {
   type Codec,
   ConfigError,
@@ -136,12 +140,26 @@ export class SqsPublisher implements Publisher {
     let todo = chunk;
     for (let round = 0; todo.length > 0; round++) {
       if (round > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** (round - 1)));
-      const out = await this.#queue.client.send(
-        new SendMessageBatchCommand({
-          QueueUrl: queue.url,
-          Entries: todo.map((e, i) => ({ Id: String(i), ...e.request })),
-        }),
-      );
+      let out: SendMessageBatchCommandOutput;
+      try {
+        out = await this.#queue.client.send(
+          new SendMessageBatchCommand({
+            QueueUrl: queue.url,
+            Entries: todo.map((e, i) => ({ Id: String(i), ...e.request })),
+          }),
+        );
+      } catch (error) {
+        // The whole request was refused (e.g. one message over the queue's size limit): send the
+        // entries one by one so only the offending ones fail.
+        if ((error as { $fault?: string }).$fault !== "client") throw error;
+        if (todo.length === 1) {
+          const e = error as Error & { name: string };
+          surfaced.push({ id: todo[0]!.id, code: e.name, message: e.message, senderFault: true });
+          return surfaced;
+        }
+        const singles = await Promise.all(todo.map((entry) => this.#send(queue, [entry])));
+        return [...surfaced, ...singles.flat()];
+      }
       const next: Entry[] = [];
       for (const f of out.Failed ?? []) {
         const entry = todo[Number(f.Id)];
