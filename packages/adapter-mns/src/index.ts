@@ -21,6 +21,22 @@ export {
   mnsError,
 } from "./client/errors.ts";
 export { MAX_DELAY_S, MAX_VISIBILITY_S, MnsDelivery } from "./delivery.ts";
+export { FcDelivery, type FcDeliveryContext, type FcSettlement } from "./fc/delivery.ts";
+export {
+  type FcMessage,
+  type FcTriggerKind,
+  type MnsQueueCloudEvent,
+  type MnsTopicNotification,
+  readFcEvent,
+} from "./fc/events.ts";
+export {
+  type AliyunFcHandler,
+  type FcContext,
+  type FcResult,
+  FcRetryError,
+  type ToAliyunFCOptions,
+  toAliyunFC,
+} from "./fc/handler.ts";
 export type { MnsTransportOptions } from "./options.ts";
 export { MnsPublishError, MnsPublisher } from "./publisher.ts";
 export { MnsSource } from "./source.ts";
