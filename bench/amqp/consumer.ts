@@ -29,6 +29,7 @@ function one(): void {
 
 async function raw(): Promise<() => Promise<void>> {
   const conn = await connect(AMQP_URL);
+  conn.on("error", (error) => console.error("raw consumer connection:", error.message));
   const ch = await conn.createChannel();
   await ch.prefetch(PREFETCH);
   begin();

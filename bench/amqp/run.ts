@@ -1,7 +1,7 @@
 // AMQP benchmark: raw amqplib vs Mailroom vs Rascal on the same broker, same run.
 //   node --conditions=@mailroom/source bench/amqp/run.ts        (or: npm run bench:amqp -w bench)
 // BENCH_AMQP_COUNT=10000 for a quick run; the default is the 100,000 messages.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -31,6 +31,7 @@ function messages(): Outgoing[] {
 async function publishRaw(queue: string): Promise<number> {
   const all = messages();
   const conn = await connect(AMQP_URL);
+  conn.on("error", (error) => console.error("raw publisher connection:", error.message));
   const ch = await conn.createConfirmChannel();
   const began = performance.now();
   for (let i = 0; i < all.length; i += WINDOW) {
@@ -77,6 +78,26 @@ async function consume(kind: keyof typeof queues): Promise<ConsumerResult> {
   );
   return JSON.parse(stdout.trim().split("\n").pop()!) as ConsumerResult;
 }
+
+/**
+ * Hold the broker lock shared for the whole run (as the adapter's test files do), so the tests that
+ * restart RabbitMQ wait for the benchmark instead of cutting it short.
+ */
+async function holdBrokerLock(): Promise<() => void> {
+  const child = spawn(
+    "flock",
+    ["-s", "/tmp/mailroom-amqp-broker.lock", "sh", "-c", "echo locked; cat >/dev/null"],
+    {
+      stdio: ["pipe", "pipe", "inherit"],
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once("data", () => resolve());
+    child.once("error", reject);
+  });
+  return () => child.stdin.end();
+}
+const releaseLock = await holdBrokerLock();
 
 const transports = Object.fromEntries(
   Object.entries(queues).map(([k, q]) => [k, new AmqpTransport(AMQP_URL, { queue: q, prefetch: 100 })]),
@@ -166,3 +187,4 @@ for (const q of Object.values(queues)) {
 }
 await conn.close();
 for (const t of Object.values(transports)) await t.close();
+releaseLock();
