@@ -12,7 +12,8 @@ afterAll(() => s.close());
 
 const mailroomBody = (name: string, data: unknown, headers: Record<string, string> = {}) =>
   new TextDecoder().decode(
-    jsonCodec({ embedMeta: true }).encode({ id: `id-${name}`, name, data, publishedAt: new Date(), headers }).body,
+    jsonCodec({ embedMeta: true }).encode({ id: `id-${name}`, name, data, publishedAt: new Date(), headers })
+      .body,
   );
 const b64 = (text: string) => Buffer.from(text).toString("base64");
 
@@ -98,7 +99,11 @@ describe("toAliyunFC: MNS queue trigger (EventBridge CloudEvents)", () => {
 
   it("creates no MNS client when every message is acked (no endpoint or credentials needed)", async () => {
     const { app } = newApp();
-    const handler = toAliyunFC(app, { endpoint: "http://127.0.0.1:9", accessKeyId: "x", accessKeySecret: "y" });
+    const handler = toAliyunFC(app, {
+      endpoint: "http://127.0.0.1:9",
+      accessKeyId: "x",
+      accessKeySecret: "y",
+    });
     const before = s.requestCount();
     await handler(JSON.stringify(queueEvent("orders", mailroomBody("order_created", {}))));
     expect(s.requestCount()).toBe(before);
@@ -138,9 +143,12 @@ describe("toAliyunFC: MNS queue trigger (EventBridge CloudEvents)", () => {
       throw new PermanentError("order 7 does not exist");
     });
     const handler = toAliyunFC(app, keys());
-    const result = await handler(JSON.stringify(queueEvent(queue, b64(mailroomBody("order_created", { id: 7 })))), {
-      accountId: s.accountId,
-    });
+    const result = await handler(
+      JSON.stringify(queueEvent(queue, b64(mailroomBody("order_created", { id: 7 })))),
+      {
+        accountId: s.accountId,
+      },
+    );
     expect(result).toEqual({ acked: 0, deadLettered: 1, deferred: 0 });
     const dead = await deadLetters(queue);
     expect(dead).toHaveLength(1);
@@ -159,7 +167,10 @@ describe("toAliyunFC: MNS queue trigger (EventBridge CloudEvents)", () => {
     const { app } = newApp();
     const handler = toAliyunFC(app, { endpoint: s.endpoint });
     await handler(JSON.stringify(queueEvent(queue, "{not json")), {
-      credentials: { accessKeyId: s.credentials[0]!.accessKeyId, accessKeySecret: s.credentials[0]!.accessKeySecret },
+      credentials: {
+        accessKeyId: s.credentials[0]!.accessKeyId,
+        accessKeySecret: s.credentials[0]!.accessKeySecret,
+      },
     });
     const dead = await deadLetters(queue);
     expect(dead[0]!.reason).toMatch(/^decode_failed: body is not JSON/);

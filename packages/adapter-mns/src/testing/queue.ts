@@ -129,6 +129,11 @@ export class ServerQueue {
     return { result, cancel: () => this.#waiters.has(waiter) && waiter.resolve([]) };
   }
 
+  /** Every message held, visible or not, in enqueue order: for tests that inspect the queue. */
+  messages(): StoredMessage[] {
+    return [...this.#messages.values()].sort((a, b) => a.seq - b.seq);
+  }
+
   /** Visible messages without receiving them (no handle, no count). */
   peek(max: number): StoredMessage[] {
     return this.#visible(Date.now()).slice(0, max);
