@@ -22,6 +22,13 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError("expected a port number from 0 to 65535.");
+  return n;
+}
+
 const TRANSPORT_HELP = "transport URL (default: $MAILROOM_TRANSPORT, else sqlite:./.mailroom/queue.db)";
 const HANDLERS_HELP = "directory of handler files, one per message name (default: ./handlers)";
 
@@ -54,6 +61,12 @@ export function buildProgram(exit: (code: number) => void, io: Output = stdio): 
     .option("--batch-size <n>", "most messages per receive (default: 10)", positiveInt)
     .option("--until-empty", "exit with a summary once the queue is drained (due retries are waited for)")
     .option("--json", "settled messages and the summary as JSON lines on stdout")
+    .option(
+      "--health-port <port>",
+      "serve /healthz and /metrics on this port (env MAILROOM_HEALTH_PORT; 0 = any free port)",
+      nonNegativeInt,
+    )
+    .option("--health-host <host>", "interface for --health-port (default: 127.0.0.1; 0.0.0.0 in containers)")
     .action(async (o) => exit(await runCommand(o, io)));
 
   program

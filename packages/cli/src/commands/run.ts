@@ -1,4 +1,4 @@
-import { describeError, redact, Worker } from "@mailroom/core";
+import { describeError, redact, serveHealth, Worker } from "@mailroom/core";
 import { ExitCode } from "../errors.ts";
 import { describeOutcome, formatDuration, identify, mark, outcomeJson, shortId } from "../format.ts";
 import { appFromHandlers, resolveHandlersDir } from "../handlers.ts";
@@ -19,6 +19,10 @@ export interface RunOptions {
   untilEmpty?: boolean;
   /** Settled messages and the summary as JSON lines on stdout. */
   json?: boolean;
+  /** Serve /healthz and /metrics on this port. Default `$MAILROOM_HEALTH_PORT`, else none. */
+  healthPort?: number;
+  /** Interface for the health port. Default `$MAILROOM_HEALTH_HOST`, else 127.0.0.1. */
+  healthHost?: string;
 }
 
 /** What `mailroom run` reports when it stops. */
@@ -79,6 +83,16 @@ export async function runCommand(options: RunOptions, io: Output = stdio): Promi
     io.err(
       `mailroom run: ${app.names().length} handlers (${app.names().join(", ")}) on ${redact(url)}, queue "${transport.queue}", ${mode}`,
     );
+    const envPort = process.env.MAILROOM_HEALTH_PORT;
+    const healthPort = options.healthPort ?? (envPort ? Number(envPort) : undefined);
+    if (healthPort !== undefined && Number.isInteger(healthPort)) {
+      const health = await serveHealth(worker, {
+        port: healthPort,
+        host: options.healthHost ?? process.env.MAILROOM_HEALTH_HOST ?? "127.0.0.1",
+        labels: { app: app.name },
+      });
+      io.err(`health: ${health.url}/healthz, metrics: ${health.url}/metrics`);
+    }
     await stopped;
     const s = worker.stats;
     const summary: RunSummary = {

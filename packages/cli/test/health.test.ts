@@ -1,0 +1,33 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { buildCli, examples, started, workdir } from "./helpers.ts";
+
+beforeAll(buildCli, 120_000);
+
+describe("mailroom run --health-port", () => {
+  it("serves /healthz and /metrics while running, and stops cleanly on SIGTERM", async () => {
+    const { dir, queue } = workdir();
+    const run = started(
+      ["run", "--handlers", `${examples}/handlers`, "--transport", queue, "--health-port", "0"],
+      {
+        cwd: dir,
+      },
+    );
+    let stderr = "";
+    run.child.stderr?.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    await run.stderrIncludes("/metrics");
+    const base = /health: (http:\/\/127\.0\.0\.1:\d+)\/healthz/.exec(stderr)?.[1];
+    expect(base).toBeDefined();
+    const health = await fetch(`${base}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ ok: true, state: "running" });
+    expect(await (await fetch(`${base}/metrics`)).text()).toContain(
+      'mailroom_messages_received_total{app="worker"} 0',
+    );
+    run.child.kill("SIGTERM");
+    const out = await run.done;
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/^done in .*: 0 acked/m);
+  });
+});
