@@ -1,0 +1,162 @@
+/**
+ * MNS benchmark: requests per message and throughput on a full queue, Mailroom's Worker against
+ * hand-written @alicloud/mns consumers, all against the MNS-protocol test server in the same run.
+ *
+ *   node --conditions=@mailroom/source bench/mns/run.ts      (MESSAGES=3200 by default)
+ *
+ * Requests are counted by the server (every HTTP request it answered) and by Mailroom's client.
+ */
+import { createRequire } from "node:module";
+import { openTransport } from "@mailroom/adapter-mns";
+import { startMnsServer, TEST_CREDENTIAL } from "@mailroom/adapter-mns/testing";
+import { createApp, silentLogger, Worker } from "@mailroom/core";
+
+const N = Number(process.env.MESSAGES ?? 3_200);
+const body = {
+  id: "order-000123",
+  customer: "c-42",
+  total: 99.5,
+  currency: "EUR",
+  lines: [{ sku: "A1", qty: 2 }],
+};
+const server = await startMnsServer();
+const keys = { accessKeyId: TEST_CREDENTIAL.accessKeyId, accessKeySecret: TEST_CREDENTIAL.accessKeySecret };
+type Sdk = {
+  createQueue(q: string): Promise<unknown>;
+  batchSendMessage(q: string, m: Array<{ MessageBody: string }>): Promise<unknown>;
+  receiveMessage(q: string, wait?: number): Promise<{ body: { ReceiptHandle: string; MessageBody: string } }>;
+  deleteMessage(q: string, h: string): Promise<unknown>;
+  batchReceiveMessage(
+    q: string,
+    n: number,
+    wait?: number,
+  ): Promise<{ body: Array<{ ReceiptHandle: string; MessageBody: string }> }>;
+  batchDeleteMessage(q: string, h: string[]): Promise<unknown>;
+};
+const Client = createRequire(import.meta.url)("@alicloud/mns") as new (id: string, o: object) => Sdk;
+const sdk = new Client(server.accountId, { endpoint: server.endpoint, ...keys });
+
+function row(label: string, value: string) {
+  console.log(`${label.padEnd(64)} ${value}`);
+}
+
+/** Fill a queue with N `{ name, data }` messages the way the existing producers do (plain text). */
+async function fill(queue: string) {
+  await sdk.createQueue(queue);
+  const text = JSON.stringify({ name: "order_created", data: body });
+  for (let i = 0; i < N; i += 16) {
+    await sdk.batchSendMessage(
+      queue,
+      Array.from({ length: Math.min(16, N - i) }, () => ({ MessageBody: text })),
+    );
+  }
+}
+
+/** Run `consume` on a full queue; returns requests per message and messages per second. */
+async function measure(label: string, consume: (queue: string) => Promise<void>) {
+  const queue = `bench-${label.replace(/\W+/g, "-")}-${Date.now().toString(36)}`;
+  await fill(queue);
+  server.resetCounts();
+  const began = performance.now();
+  await consume(queue);
+  const ms = performance.now() - began;
+  const requests = server.requestCount();
+  const byOp = { ...server.requests };
+  const left = server.queues.get(queue)!.messages().length;
+  if (left !== 0) throw new Error(`${label}: ${left} messages left`);
+  return { label, requests, perMessage: requests / N, rate: (N / ms) * 1000, byOp };
+}
+
+/** The seed's loop: one ReceiveMessage and one DeleteMessage per message. */
+async function rawSingle(queue: string) {
+  for (let done = 0; done < N; done++) {
+    const m = await sdk.receiveMessage(queue, 1);
+    JSON.parse(m.body.MessageBody);
+    await sdk.deleteMessage(queue, encodeURIComponent(m.body.ReceiptHandle));
+  }
+}
+
+/** A careful hand-written batch loop: BatchReceiveMessage of 16, then BatchDeleteMessage of 16. */
+async function rawBatch(queue: string) {
+  for (let done = 0; done < N; ) {
+    const got = (await sdk.batchReceiveMessage(queue, 16, 1)).body;
+    for (const m of got) JSON.parse(m.MessageBody);
+    await sdk.batchDeleteMessage(
+      queue,
+      got.map((m) => m.ReceiptHandle),
+    );
+    done += got.length;
+  }
+}
+
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 32);
+const ACK_FLUSH_MS = Number(process.env.ACK_FLUSH_MS ?? 10);
+/** Receive calls that returned messages, and those that returned none (the final polls, aborted at stop). */
+const receives = { full: 0, empty: 0 };
+
+/** Mailroom's Worker: batchSize 16, concurrency 32 (two receive loops), acks coalesced. */
+async function mailroom(queue: string) {
+  const transport = await openTransport(
+    `mns+http://${server.endpoint.slice(7)}/${queue}?accountId=${server.accountId}&visibility=30s&wait=1`,
+    { ...keys, ackFlushMs: ACK_FLUSH_MS },
+  );
+  const source = transport.source();
+  const counted = Object.assign(Object.create(source) as typeof source, {
+    receive: async (max: number, signal: AbortSignal) => {
+      const got = await source.receive(max, signal);
+      if (got.length > 0) receives.full++;
+      else receives.empty++;
+      return got;
+    },
+  });
+  const app = createApp({ name: "bench", logger: silentLogger });
+  let handled = 0;
+  let resolveAll!: () => void;
+  const all = new Promise<void>((r) => {
+    resolveAll = r;
+  });
+  app.handle("order_created", () => {
+    if (++handled === N) resolveAll();
+  });
+  const worker = new Worker(app, counted, {
+    concurrency: CONCURRENCY,
+    batchSize: 16,
+    logger: silentLogger,
+    publisher: transport.publisher(),
+  });
+  void worker.start();
+  await all;
+  await worker.stop();
+  await transport.close();
+}
+
+console.log(`MNS test server, ${N} messages per run, full queue at start\n`);
+const results = [
+  await measure("raw SDK, receive + delete per message", rawSingle),
+  await measure("raw SDK, batch receive 16 + batch delete 16", rawBatch),
+  await measure(`Mailroom Worker (batchSize 16, concurrency ${CONCURRENCY})`, mailroom),
+];
+for (const r of results) {
+  row(`${r.label}: requests per message`, r.perMessage.toFixed(4));
+  row(`${r.label}: messages per second`, r.rate.toFixed(0));
+  row(`${r.label}: requests by operation`, JSON.stringify(r.byOp));
+}
+const [single, batch, mr] = results as [(typeof results)[0], (typeof results)[0], (typeof results)[0]];
+const whileFull = (mr.requests - receives.empty) / N;
+row("Mailroom: receives that returned messages / that returned none", `${receives.full} / ${receives.empty}`);
+row("Mailroom requests per message while messages were waiting", whileFull.toFixed(4));
+console.log("");
+row(
+  "Mailroom requests per message vs the per-message loop",
+  `${(mr.perMessage / single.perMessage).toFixed(3)}x`,
+);
+row(
+  "Mailroom requests per message vs the hand-written batch loop",
+  `${(mr.perMessage / batch.perMessage).toFixed(3)}x`,
+);
+row("Mailroom throughput vs the hand-written batch loop", `${(mr.rate / batch.rate).toFixed(2)}x`);
+row(
+  "goal: <= 0.125 requests per message on a full queue",
+  whileFull <= 0.125 ? "met" : `NOT met (${whileFull.toFixed(4)})`,
+);
+await server.close();
