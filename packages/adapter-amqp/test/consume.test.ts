@@ -3,7 +3,7 @@ import { HandlerSpy } from "@mailroom/core/testkit";
 import { connect } from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AmqpTransport, listen, TopologyError } from "../src/index.ts";
-import { AMQP_URL, cleanup, sendRaw, sharedBrokerLock, transport, uniqueName } from "./helpers.ts";
+import { AMQP_URL, cleanup, sendRaw, sharedBrokerLock, transport, uniqueName, until } from "./helpers.ts";
 
 sharedBrokerLock({ beforeAll, afterAll });
 const exchanges: string[] = [];
@@ -144,6 +144,37 @@ describe("consuming from RabbitMQ", () => {
       ch.assertQueue(queue, { durable: true, arguments: { "x-queue-type": "classic" } }),
     ).rejects.toThrow(/PRECONDITION_FAILED/);
     await conn.close().catch(() => {});
+  });
+
+  it("resumes on a new channel when the broker cancels the consumer (queue deleted under it)", async () => {
+    const queue = uniqueName("cancel");
+    const t = await transport(queue).connect();
+    const app = createApp({ name: "t", logger: silentLogger });
+    app.handle("after_cancel", () => {});
+    const { spy } = run(app, t);
+    await t.publisher().publish([{ id: "before", name: "after_cancel", data: 1 }]);
+    await spy.waitFor({ id: "before", outcome: "ack" });
+    const conn = await connect(AMQP_URL);
+    const ch = await conn.createChannel();
+    await ch.deleteQueue(queue);
+    await conn.close();
+    // The source re-declares the queue and consumes again: the publish is unroutable until then.
+    let id = "";
+    await until(
+      async () => {
+        id = `after-${Date.now()}`;
+        return t
+          .publisher()
+          .publish([{ id, name: "after_cancel", data: 2 }])
+          .then(
+            () => true,
+            () => false,
+          );
+      },
+      20_000,
+      "the queue to be declared again",
+    );
+    await spy.waitFor({ id, outcome: "ack" });
   });
 
   it("passive mode checks topology instead of declaring it, with an actionable error", async () => {
