@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   MnsAuthError,
@@ -114,6 +116,25 @@ describe("MnsClient (typed wrapper over @alicloud/mns)", () => {
     expect(String((e as Error).message)).not.toContain("wrong-secret");
     const down = client(s, { endpoint: "http://127.0.0.1:9" });
     await expect(down.getQueueAttributes("q")).rejects.toBeInstanceOf(MnsNetworkError);
+  });
+
+  it("a non-MNS error answer (a proxy's 502) is an MnsNetworkError, not an empty receive", async () => {
+    const proxy = createServer((_req, res) => {
+      res.writeHead(502, { "content-type": "text/html" });
+      res.end("<html>bad gateway</html>");
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", () => r()));
+    const port = (proxy.address() as AddressInfo).port;
+    try {
+      const c = client(s, { endpoint: `http://127.0.0.1:${port}` });
+      const e = await c.batchReceiveMessage("q", 16, 0).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(MnsNetworkError);
+      expect((e as MnsNetworkError).status).toBe(502);
+      await expect(c.batchDeleteMessage("q", ["h"])).rejects.toBeInstanceOf(MnsNetworkError);
+    } finally {
+      proxy.closeAllConnections();
+      proxy.close();
+    }
   });
 
   it("refuses a body over 64 KB once base64-encoded, before sending anything", async () => {

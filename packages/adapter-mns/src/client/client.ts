@@ -6,7 +6,7 @@ import {
   type ReceiveEncoding,
   storedSize,
 } from "./body.ts";
-import { errorForCode, MnsError, MnsMessageTooLargeError, mnsError } from "./errors.ts";
+import { errorForCode, MnsError, MnsMessageTooLargeError, MnsNetworkError, mnsError } from "./errors.ts";
 import { createSdkClient, type SdkClient, type SdkRecord } from "./sdk.ts";
 
 /** Where and as whom to reach MNS. */
@@ -321,11 +321,22 @@ export class MnsClient {
   async #call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     this.requests.total++;
     this.requests.byOperation[operation] = (this.requests.byOperation[operation] ?? 0) + 1;
+    let result: T;
     try {
-      return await fn();
+      result = await fn();
     } catch (error) {
       throw mnsError(error, operation);
     }
+    // The SDK returns (does not throw) an error answer that is not MNS XML, e.g. a proxy's 502.
+    const r = result as { code?: unknown; body?: unknown };
+    if (typeof r.code === "number" && r.code >= 400 && r.body === undefined) {
+      throw new MnsNetworkError(
+        `HTTP${r.code}`,
+        `MNS ${operation} answered HTTP ${r.code} without an MNS error document; check the endpoint (a proxy or load balancer answered)`,
+        r.code,
+      );
+    }
+    return result;
   }
 }
 
