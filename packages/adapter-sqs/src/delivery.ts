@@ -25,7 +25,7 @@ export class SqsDelivery implements Delivery {
 
   ack(): Promise<void> {
     if (!this.#settle()) return Promise.resolve();
-    return this.#queue.delete(this.received);
+    return this.#queue.ack(this.received);
   }
 
   async retry(delayMs: number): Promise<void> {

@@ -28,6 +28,14 @@ export interface SqsQueueOptions {
   flushMs?: number | undefined;
   /** Dead-letter queue name or URL; default: the RedrivePolicy's target. */
   deadLetterQueue?: string | undefined;
+  /**
+   * `queued` (default): `ack()` resolves once the delete is queued for the next DeleteMessageBatch;
+   * a failed delete goes to `onBackgroundError` and the message returns after its visibility
+   * timeout. `confirmed`: `ack()` resolves when SQS has answered.
+   */
+  ack?: "queued" | "confirmed" | undefined;
+  /** Told about deletes that failed after `ack()` resolved (queued mode). */
+  onBackgroundError?: ((error: unknown) => void) | undefined;
 }
 
 /**
@@ -42,6 +50,10 @@ export class SqsQueue implements QueueRef {
   readonly #deadLetterOption: string | undefined;
   #deadLetter: Promise<QueueRef> | undefined;
   readonly deletes: Coalescer<string>;
+  readonly ackMode: "queued" | "confirmed";
+  /** Deletes that failed after their `ack()` had resolved. */
+  backgroundErrors = 0;
+  readonly #onBackgroundError: ((error: unknown) => void) | undefined;
   readonly visibility: Coalescer<{ handle: string; seconds: number }>;
 
   constructor(client: SQSClient, url: string, options: SqsQueueOptions = {}) {
@@ -51,6 +63,8 @@ export class SqsQueue implements QueueRef {
     this.fifo = this.name.endsWith(".fifo");
     this.#deadLetterOption = options.deadLetterQueue;
     const flushMs = options.flushMs ?? 5;
+    this.ackMode = options.ack ?? "queued";
+    this.#onBackgroundError = options.onBackgroundError;
     this.deletes = new Coalescer((handles) => this.#deleteBatch(handles), { flushMs });
     this.visibility = new Coalescer((entries) => this.#visibilityBatch(entries), { flushMs });
   }
@@ -74,9 +88,20 @@ export class SqsQueue implements QueueRef {
     return this.visibility.add({ handle: r.receiptHandle, seconds });
   }
 
-  /** Delete the message (coalesced into DeleteMessageBatch). */
+  /** Delete the message (coalesced into DeleteMessageBatch); resolves when SQS has answered. */
   delete(r: Received): Promise<void> {
     return this.deletes.add(r.receiptHandle);
+  }
+
+  /** Delete for an ack: in `queued` mode resolves at once and reports a failure in the background. */
+  ack(r: Received): Promise<void> {
+    const done = this.deletes.add(r.receiptHandle);
+    if (this.ackMode === "confirmed") return done;
+    done.catch((error: unknown) => {
+      this.backgroundErrors++;
+      this.#onBackgroundError?.(error);
+    });
+    return Promise.resolve();
   }
 
   /**

@@ -8,12 +8,13 @@ import {
   type Codec,
   ConfigError,
   describeError,
-  jsonCodec,
+  type Logger,
   type Transport,
   TransportError,
 } from "@mailroom/core";
 import { SqsAdmin, type SqsAdminOptions } from "./admin.ts";
 import { countRequests, createSqsClient } from "./client.ts";
+import { sqsJsonCodec } from "./codec.ts";
 import { RequestCounter } from "./counter.ts";
 import { SqsPublisher } from "./publisher.ts";
 import { SqsQueue } from "./queue.ts";
@@ -26,12 +27,14 @@ export interface SqsTransportOptions extends Partial<SqsUrl> {
   client?: SQSClient;
   /** Extra `new SQSClient(…)` configuration (retry strategy, request handler, credentials provider…). */
   clientConfig?: SQSClientConfig;
-  /** Body codec. Default `jsonCodec({ maxBytes: 1 MiB })`. */
+  /** Body codec. Default `sqsJsonCodec()` (core's JSON codec, 1 MiB limit). */
   codec?: Codec;
   /** Most bytes in one SendMessageBatch. Default 262,144. */
   maxBatchBytes?: number;
   /** Retries of publish entries SQS failed on its side. Default 3. */
   entryRetries?: number;
+  /** Where failed background deletes are reported (queued acks). Default: nowhere; see `sqsQueue.backgroundErrors`. */
+  logger?: Logger;
   /** Admin tool options (listing visibility, move-task polling). */
   admin?: SqsAdminOptions;
 }
@@ -74,6 +77,12 @@ export class SqsTransport implements Transport {
     this.sqsQueue = new SqsQueue(client, queueUrl, {
       flushMs: options.ackFlushMs,
       deadLetterQueue: options.deadLetterQueue,
+      ack: options.ack,
+      onBackgroundError: (error) =>
+        options.logger?.warn(
+          { queue: this.queue, error: describeError(error) },
+          "a message was handled but its delete failed; SQS will deliver it again after its visibility timeout",
+        ),
     });
     this.queue = this.sqsQueue.name;
   }
@@ -133,7 +142,7 @@ export async function openTransport(
 ): Promise<SqsTransport> {
   const parsed = parseSqsUrl(url);
   const o = { ...parsed, ...definedOnly(options) };
-  const codec = options.codec ?? jsonCodec({ maxBytes: 1024 * 1024 });
+  const codec = options.codec ?? sqsJsonCodec({ maxBytes: 1024 * 1024 });
   const requests = new RequestCounter();
   let client = options.client;
   if (client) countRequests(client, requests);

@@ -17,6 +17,8 @@ export interface SqsUrl {
   visibilityTimeoutMs?: number;
   /** `?flush=`: how long acks wait to be coalesced into one DeleteMessageBatch (duration). */
   ackFlushMs?: number;
+  /** `?ack=queued|confirmed`: whether `ack()` waits for SQS's answer to the DeleteMessageBatch. Default queued. */
+  ack?: "queued" | "confirmed";
   /** `?group=`: MessageGroupId for FIFO messages published without `groupId`. */
   defaultGroupId?: string;
 }
@@ -27,7 +29,7 @@ const QUEUE_HOST = /^sqs[.-]([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(\.cn)?$/;
 /**
  * Parse `sqs://<region>/<queue>`, `sqs://<region>/<account>/<queue>` or
  * `sqs://sqs.<region>.amazonaws.com/<account>/<queue>` with query options
- * `endpoint`, `dlq`, `wait`, `visibility`, `flush`, `group`. Credentials are refused: they come
+ * `endpoint`, `dlq`, `wait`, `visibility`, `flush`, `ack`, `group`. Credentials are refused: they come
  * from the AWS SDK's default provider chain, never from a URL.
  */
 export function parseSqsUrl(input: string | URL): SqsUrl {
@@ -79,9 +81,15 @@ export function parseSqsUrl(input: string | URL): SqsUrl {
   if (vis) out.visibilityTimeoutMs = parseDuration(vis);
   const flush = q.get("flush");
   if (flush) out.ackFlushMs = parseDuration(flush);
+  const ack = q.get("ack");
+  if (ack !== null) {
+    if (ack !== "queued" && ack !== "confirmed")
+      throw new ConfigError(`?ack=${ack}: use queued or confirmed`);
+    out.ack = ack;
+  }
   const group = q.get("group");
   if (group) out.defaultGroupId = group;
-  const known = new Set(["endpoint", "dlq", "wait", "visibility", "flush", "group"]);
+  const known = new Set(["endpoint", "dlq", "wait", "visibility", "flush", "ack", "group"]);
   for (const key of q.keys()) {
     if (!known.has(key))
       throw new ConfigError(`unknown sqs:// option "?${key}="; known: ${[...known].join(", ")}`);
