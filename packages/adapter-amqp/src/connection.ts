@@ -35,6 +35,7 @@ export class AmqpConnection extends EventEmitter<ConnectionEvents> {
   #timer: NodeJS.Timeout | undefined;
   #started: Promise<void> | undefined;
   #waiters: Array<() => void> = [];
+  readonly #openedOn = new WeakMap<ChannelUser, ChannelModel>();
 
   constructor(target: ConnectTarget, options: ResolvedOptions) {
     super();
@@ -83,7 +84,7 @@ export class AmqpConnection extends EventEmitter<ConnectionEvents> {
     const model = this.#model;
     if (!model || this.#closing || !this.#users.has(user)) return;
     this.#o.logger.warn({ error: this.describe(error) }, "AMQP channel closed; reopening it");
-    void this.#open(user, model, 1);
+    void this.#open(user, model, 1, true);
   }
 
   /** A one-line error description with credentials scrubbed. */
@@ -144,7 +145,14 @@ export class AmqpConnection extends EventEmitter<ConnectionEvents> {
     await Promise.all([...this.#users].map((u) => this.#open(u, model, 0)));
   }
 
-  async #open(user: ChannelUser, model: ChannelModel, tries: number): Promise<void> {
+  /**
+   * Open `user` on `model`. Once per user and connection unless `force` (a reopen after its
+   * channel died, or a retry after its setup failed): `add` racing the first connect must not
+   * open a user twice (that would leave a second consumer holding messages).
+   */
+  async #open(user: ChannelUser, model: ChannelModel, tries: number, force = false): Promise<void> {
+    if (!force && this.#openedOn.get(user) === model) return;
+    this.#openedOn.set(user, model);
     if (tries > 0) await sleep(this.#delay(tries));
     if (this.#model !== model || !this.#users.has(user)) return;
     try {
@@ -155,7 +163,7 @@ export class AmqpConnection extends EventEmitter<ConnectionEvents> {
         { error: this.describe(error), attempt: tries + 1 },
         "AMQP setup failed; retrying",
       );
-      void this.#open(user, model, tries + 1);
+      void this.#open(user, model, tries + 1, true);
     }
   }
 

@@ -40,7 +40,7 @@ export interface AmqpTransportOptions {
   reconnect?: { minMs?: number; maxMs?: number; initialAttempts?: number };
   /** The broker's `consumer_timeout` (ms); handlers running longer are logged as at risk. Default 1,800,000 (RabbitMQ's default). */
   consumerTimeoutMs?: number;
-  /** Longest a `receive` waits before resolving empty, ms. Default 10,000. */
+  /** Longest a `receive` waits before resolving empty, ms. Default 5,000. */
   waitTimeMs?: number;
   /** TLS and socket options passed to amqplib (`ca`, `cert`, `key`, `servername`, …). */
   socketOptions?: SocketOptions;
@@ -111,7 +111,7 @@ export function resolveOptions(options: AmqpTransportOptions): ResolvedOptions {
       initialAttempts: options.reconnect?.initialAttempts ?? 10,
     },
     consumerTimeoutMs: options.consumerTimeoutMs ?? 1_800_000,
-    waitTimeMs: options.waitTimeMs ?? 10_000,
+    waitTimeMs: options.waitTimeMs ?? 5_000,
     socketOptions: options.socketOptions ?? {},
     connectionName: options.connectionName ?? `mailroom:${queue}`,
   };

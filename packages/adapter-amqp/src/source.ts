@@ -215,7 +215,13 @@ export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
       if (lane.open) void lane.ch.close().catch(() => {});
       return;
     }
-    if (!lane.open || this.#lane !== lane) return;
+    if (!lane.open) return;
+    if (this.#lane !== lane) {
+      // A channel this source no longer uses: give its messages back to the broker.
+      lane.open = false;
+      void lane.ch.close().catch(() => {});
+      return;
+    }
     this.#unsettled++;
     this.#buffer.push(new AmqpDelivery(this, lane, message, this.#decode(message)));
     if (this.#waiters.length > 0 && !this.#flushQueued) {

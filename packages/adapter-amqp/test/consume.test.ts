@@ -53,6 +53,42 @@ describe("consuming from RabbitMQ", () => {
     );
   });
 
+  it("a source started lazily by its first receive opens exactly one consumer", async () => {
+    const queue = uniqueName("lazy");
+    const t = transport(queue);
+    const app = createApp({ name: "t", logger: silentLogger });
+    app.handle("lazy_one", () => {});
+    const source = t.source();
+    const open = source.connected.bind(source);
+    let opens = 0;
+    source.connected = (model) => {
+      opens++;
+      return open(model);
+    };
+    // Two receive loops race the first connection, as the Worker's do.
+    const worker = new Worker(app, source, {
+      concurrency: 16,
+      batchSize: 4,
+      publisher: t.publisher(),
+      logger: silentLogger,
+    });
+    const spy = new HandlerSpy(worker);
+    void worker.start();
+    stops.push(async () => {
+      await worker.stop();
+      await t.close();
+    });
+    await t.publisher().publish([{ id: "lazy-1", name: "lazy_one", data: 1 }]);
+    await spy.waitFor({ id: "lazy-1", outcome: "ack" });
+    const conn = await connect(AMQP_URL);
+    const ch = await conn.createChannel();
+    expect((await ch.checkQueue(queue)).consumerCount).toBe(1);
+    await conn.close();
+    expect(opens).toBe(1);
+    await t.publisher().publish([{ id: "lazy-2", name: "lazy_one", data: 2 }]);
+    await spy.waitFor({ id: "lazy-2", outcome: "ack" });
+  });
+
   it("reads the name from the type property, and a configured order can rank a property above the body", async () => {
     const queue = uniqueName("order");
     const t = await transport(queue, { nameFrom: ["type", "body"] }).connect();
