@@ -1,4 +1,4 @@
-import { type Codec, ConfigError, jsonCodec, type Logger, silentLogger } from "@mailroom/core";
+import { type Codec, ConfigError, defaultLogger, jsonCodec, type Logger } from "@mailroom/core";
 import type { SocketOptions } from "amqplib";
 import { DEFAULT_DELAY_BUCKETS, normaliseBuckets } from "./buckets.ts";
 import { DEFAULT_NAME_ORDER, type NameSource } from "./names.ts";
@@ -31,6 +31,7 @@ export interface AmqpTransportOptions {
   nameFrom?: readonly NameSource[];
   /** Body codec. Default: the JSON `{ name, data }` codec. */
   codec?: Codec;
+  /** Where reconnects and warnings are logged. Default: core's pino logger (stderr, `MAILROOM_LOG_LEVEL`). */
   logger?: Logger;
   /** Messages that may wait for the connection to come back before publish fails. Default 10,000. */
   publishBuffer?: number;
@@ -102,7 +103,7 @@ export function resolveOptions(options: AmqpTransportOptions): ResolvedOptions {
     delayBuckets: normaliseBuckets(options.delayBuckets ?? DEFAULT_DELAY_BUCKETS),
     nameFrom,
     codec: options.codec ?? jsonCodec(),
-    logger: options.logger ?? silentLogger,
+    logger: options.logger ?? defaultLogger(`amqp:${queue}`),
     publishBuffer: options.publishBuffer ?? 10_000,
     mandatory: options.mandatory ?? true,
     reconnect: {

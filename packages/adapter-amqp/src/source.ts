@@ -155,6 +155,12 @@ export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
     try {
       const bindings = this.o.bindings.length > 0 ? this.o.bindings : this.#names;
       await declareTopology(setup, { ...this.o, bindings });
+      if (this.o.exchange && bindings.length === 0 && !this.o.passive) {
+        this.o.logger.warn(
+          { queue: this.o.queue, exchange: this.o.exchange },
+          "the queue is not bound to the exchange by any routing key, so nothing published there reaches it: add ?bind=name1,name2 to the URL, pass bindings, or start it with listen()",
+        );
+      }
     } finally {
       await setup.close().catch(() => {});
     }
