@@ -17,7 +17,12 @@ const created = new Set<string>();
 /** A transport on `queue`, remembered so `cleanup` deletes its queues. */
 export function transport(queue: string, options: AmqpTransportOptions = {}): AmqpTransport {
   created.add(queue);
-  return new AmqpTransport(AMQP_URL, { queue, reconnect: { minMs: 50, maxMs: 1_000 }, logger: silentLogger, ...options });
+  return new AmqpTransport(AMQP_URL, {
+    queue,
+    reconnect: { minMs: 50, maxMs: 1_000 },
+    logger: silentLogger,
+    ...options,
+  });
 }
 
 /** Publish raw bytes straight to a queue, as a foreign producer would. */
