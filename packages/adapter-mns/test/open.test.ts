@@ -43,11 +43,11 @@ describe("opening an MNS transport", () => {
   });
 
   it("without the STS token the server refuses, and no secret appears in the error", async () => {
-    const error = await openTransport(transportUrl(s, uniqueQueue("nosts"), "create=true"), {
+    const error = (await openTransport(transportUrl(s, uniqueQueue("nosts"), "create=true"), {
       accessKeyId: "sts-id",
       accessKeySecret: "sts-secret",
       securityToken: "",
-    }).catch((e: unknown) => e as Error);
+    }).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(Error);
     expect(error.message).toMatch(/AccessDenied/);
     expect(error.message).not.toContain("sts-secret");
@@ -55,7 +55,7 @@ describe("opening an MNS transport", () => {
 
   it("missing credentials are a ConfigError naming the environment variables", async () => {
     for (const k of Object.values(CREDENTIAL_ENV)) delete process.env[k];
-    const error = await openTransport(transportUrl(s, "q")).catch((e: unknown) => e as Error);
+    const error = (await openTransport(transportUrl(s, "q")).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message).toContain("ALIBABA_CLOUD_ACCESS_KEY_ID");
   });

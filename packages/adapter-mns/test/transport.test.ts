@@ -1,4 +1,12 @@
-import { Headers, isDecodeFailure, type Outgoing, uuidv7 } from "@mailroom/core";
+import {
+  createApp,
+  dispatch,
+  Headers,
+  isDecodeFailure,
+  type Outgoing,
+  silentLogger,
+  uuidv7,
+} from "@mailroom/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type MnsDelivery,
@@ -206,6 +214,31 @@ describe("mns transport: deliveries", () => {
     const [d] = await receive(t);
     await expect(d!.deadLetter("x")).rejects.toThrow(/QueueNotExist/);
     expect((await t.client.getQueueAttributes(t.queue)).inactiveMessages).toBe(1);
+  });
+});
+
+describe("mns transport: attempts from DequeueCount", () => {
+  it("a message whose DequeueCount passed maxAttempts (handlers that crashed) is dead-lettered without running", async () => {
+    const t = await open("crashed", "visibility=1s&wait=3");
+    await t.publisher().publish([msg(1)]);
+    // Two receives that never settle, as if the worker died: visibility runs out each time.
+    expect(envelopeOf((await receive(t))[0]!).attempt).toBe(1);
+    expect(envelopeOf((await receive(t))[0]!).attempt).toBe(2);
+    const third = await receive(t);
+    expect(envelopeOf(third[0]!).attempt).toBe(3);
+    const app = createApp({ name: "t", logger: silentLogger });
+    let runs = 0;
+    app.handle("item_added", { retry: { maxAttempts: 2 } }, () => {
+      runs++;
+    });
+    const [result] = await dispatch(app, third);
+    expect(result!.outcome).toMatchObject({
+      kind: "deadLetter",
+      reason: expect.stringMatching(/^max_attempts_exceeded/),
+    });
+    expect(runs).toBe(0);
+    const [dead] = await t.admin().listDeadLetters();
+    expect(dead).toMatchObject({ attempts: 3, reason: expect.stringMatching(/^max_attempts_exceeded/) });
   });
 });
 

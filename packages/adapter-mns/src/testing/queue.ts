@@ -94,15 +94,22 @@ export class ServerQueue {
   receive(max: number): StoredMessage[] {
     const now = Date.now();
     const out: StoredMessage[] = [];
-    for (const m of this.#visible(now)) {
+    // Messages moved by the DlqPolicy leave the queue, so looking again finds the next ones.
+    for (
+      let batch = this.#visible(now, max);
+      batch.length > 0;
+      batch = this.#visible(now, max - out.length)
+    ) {
+      for (const m of batch) {
+        if (this.#deadLettered(m)) continue;
+        this.#forgetHandle(m);
+        m.dequeueCount++;
+        m.firstDequeueTime ??= now;
+        m.visibleAt = now + this.attributes.visibilityTimeout * 1000;
+        this.#newHandle(m);
+        out.push(m);
+      }
       if (out.length >= max) break;
-      if (this.#deadLettered(m)) continue;
-      this.#forgetHandle(m);
-      m.dequeueCount++;
-      m.firstDequeueTime ??= now;
-      m.visibleAt = now + this.attributes.visibilityTimeout * 1000;
-      this.#newHandle(m);
-      out.push(m);
     }
     if (out.length > 0) this.#schedule();
     return out;
@@ -136,7 +143,7 @@ export class ServerQueue {
 
   /** Visible messages without receiving them (no handle, no count). */
   peek(max: number): StoredMessage[] {
-    return this.#visible(Date.now()).slice(0, max);
+    return this.#visible(Date.now(), max);
   }
 
   /** Delete by the current receipt handle; an old or unknown handle is a `ReceiptHandleError`. */
@@ -176,10 +183,14 @@ export class ServerQueue {
     clearTimeout(this.#timer);
   }
 
-  #visible(now: number): StoredMessage[] {
-    const out: StoredMessage[] = [];
-    for (const m of this.#messages.values()) if (m.visibleAt <= now) out.push(m);
-    return out.sort((a, b) => a.priority - b.priority || a.seq - b.seq);
+  /** Visible messages, priority 1 first, then in enqueue order (the Map keeps enqueue order). */
+  #visible(now: number, max = Number.POSITIVE_INFINITY): StoredMessage[] {
+    const byPriority: StoredMessage[][] = Array.from({ length: 17 }, () => []);
+    for (const m of this.#messages.values()) {
+      const bucket = byPriority[m.priority]!;
+      if (m.visibleAt <= now && bucket.length < max) bucket.push(m);
+    }
+    return byPriority.flat().slice(0, max);
   }
 
   /** DlqPolicy: a message already received MaxReceiveCount times moves to the target queue instead. */
