@@ -53,9 +53,30 @@ export interface SdkOptions {
 type SdkConstructor = new (accountId: string, options: SdkOptions) => SdkClient;
 
 let Client: SdkConstructor | undefined;
+let warned = false;
 
 /** Construct the official SDK's client (loaded on first use, so push functions that never publish load nothing). */
 export function createSdkClient(accountId: string, options: SdkOptions): SdkClient {
   Client ??= createRequire(import.meta.url)("@alicloud/mns") as SdkConstructor;
+  if (!warned && options.securityToken && debugPrintsHeaders(process.env.DEBUG)) {
+    warned = true;
+    process.emitWarning(
+      "DEBUG enables mns:client or httpx:header, which print every MNS request's headers including the STS security-token; do not use these namespaces in production",
+      { code: "MAILROOM_MNS_DEBUG_CREDENTIALS" },
+    );
+  }
   return new Client(accountId, options);
+}
+
+/** Whether a DEBUG value turns on the SDK's or httpx's header logging. */
+export function debugPrintsHeaders(value: string | undefined): boolean {
+  if (!value) return false;
+  const on = (name: string) =>
+    value
+      .split(/[\s,]+/)
+      .some((p) => p !== "" && !p.startsWith("-") && new RegExp(`^${p.replace(/\*/g, ".*?")}$`).test(name)) &&
+    !value
+      .split(/[\s,]+/)
+      .some((p) => p.startsWith("-") && new RegExp(`^${p.slice(1).replace(/\*/g, ".*?")}$`).test(name));
+  return on("mns:client") || on("httpx:header");
 }
