@@ -68,7 +68,11 @@ export function jsonCodec(options: JsonCodecOptions = {}): Codec {
       }
       if (!isUtf8(bytes)) return fail("body is not valid UTF-8");
       const text = decoder.decode(bytes);
-      if (text.length > maxDepth && nestingDepth(text, maxDepth) > maxDepth) {
+      if (
+        text.length > maxDepth &&
+        openingBrackets(bytes, maxDepth) > maxDepth &&
+        nestingDepth(text, maxDepth) > maxDepth
+      ) {
         return fail(`JSON nesting is deeper than ${maxDepth}`);
       }
       let parsed: unknown;
@@ -122,6 +126,18 @@ function fromParsed(parsed: unknown, meta: MessageMeta): Decoded | { failed: tru
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * `{` and `[` bytes in the body, counted natively up to `limit + 1`. A body with no more opening
+ * brackets than the limit cannot nest deeper, so the character scan below is skipped for almost
+ * every real message (UTF-8 never hides an ASCII byte inside another character).
+ */
+function openingBrackets(bytes: Uint8Array, limit: number): number {
+  let n = 0;
+  for (let i = bytes.indexOf(0x7b); i !== -1; i = bytes.indexOf(0x7b, i + 1)) if (++n > limit) return n;
+  for (let i = bytes.indexOf(0x5b); i !== -1; i = bytes.indexOf(0x5b, i + 1)) if (++n > limit) return n;
+  return n;
 }
 
 /** Deepest bracket nesting outside strings; stops counting once past `limit`. */
