@@ -215,6 +215,50 @@ describe("toAliyunFC: MNS queue trigger (EventBridge CloudEvents)", () => {
   });
 });
 
+describe("toAliyunFC: retryMode resend", () => {
+  it("re-sends only the failed message with its delay and attempt; the event succeeds", async () => {
+    const queue = uniqueQueue("fcresend");
+    const c = client(s);
+    await c.createQueue(queue);
+    const app = createApp({ name: "fc", logger: silentLogger });
+    const attempts: number[] = [];
+    app.handle("order_created", (data, ctx) => {
+      if ((data as { fail?: boolean }).fail) {
+        attempts.push(ctx.attempt);
+        ctx.retry({ delayMs: 1_000 });
+      }
+    });
+    const handler = toAliyunFC(app, { ...keys(), retryMode: "resend" });
+    const event = [
+      queueEvent(queue, mailroomBody("order_created", { ok: true }), 1),
+      queueEvent(queue, mailroomBody("order_created", { fail: true }), 2),
+    ];
+    expect(await handler(JSON.stringify(event))).toEqual({ acked: 1, deadLettered: 0, deferred: 1 });
+    expect((await c.getQueueAttributes(queue)).delayMessages).toBe(1);
+    const [again] = await c.batchReceiveMessage(queue, 1, 3);
+    expect(again!.rawBody).toMatch(/^[A-Za-z0-9+/]+=*$/);
+    await handler(JSON.stringify([queueEvent(queue, again!.rawBody, 3)]));
+    expect(attempts).toEqual([1, 2]);
+  });
+
+  it("counts attempts across re-sends: past maxAttempts it dead-letters without running", async () => {
+    const queue = uniqueQueue("fcmax");
+    await client(s).createQueue(`${queue}-dlq`);
+    const app = createApp({ name: "fc", logger: silentLogger });
+    let runs = 0;
+    app.handle("order_created", { retry: { maxAttempts: 2 } }, () => {
+      runs++;
+    });
+    const body = mailroomBody("order_created", {}, { "mailroom-attempt": "2" });
+    const result = await toAliyunFC(app, { ...keys(), retryMode: "resend" })(
+      JSON.stringify(queueEvent(queue, body)),
+    );
+    expect(result.deadLettered).toBe(1);
+    expect(runs).toBe(0);
+    expect((await deadLetters(queue))[0]).toMatchObject({ attempts: 3 });
+  });
+});
+
 describe("toAliyunFC: MNS topic trigger", () => {
   const notification = (message: string) => ({
     TopicOwner: s.accountId,

@@ -20,14 +20,17 @@ export interface FcDeliveryContext {
   /** Dead-letter queue for this message, or undefined when none is known. */
   deadLetterQueue(message: FcMessage): string | undefined;
   readonly encodeCodec: Codec;
+  /** `resend`: retries are re-sent to the trigger's queue with their delay instead of failing the event. */
+  readonly retryMode: "throw" | "resend";
 }
 
-/** How a push delivery was settled, for the FC answer. */
-export type FcSettlement = "ack" | "deadLetter" | "deferred" | "retry" | "release";
+/** How a push delivery was settled, for the FC answer. `retry` and `release` fail the event; `resent` does not. */
+export type FcSettlement = "ack" | "deadLetter" | "deferred" | "resent" | "retry" | "release";
 
 /**
  * A message pushed by an FC trigger. FC offers no per-message visibility: `ack` just records;
- * `retry` and `release` record a failure (the handler then throws so FC's retry policy applies);
+ * `retry` and `release` record a failure (the handler then throws so FC's retry policy applies),
+ * or with `retryMode: "resend"` re-send the message to the trigger's queue with its delay;
  * `deadLetter` sends to the dead-letter queue (client created lazily) and counts as done;
  * `defer` (a `not-before` re-delay) re-sends to the trigger's queue with DelaySeconds and the
  * runs so far, and counts as done; `extend` is a no-op.
@@ -48,32 +51,51 @@ export class FcDelivery implements Delivery {
     this.settlement = "ack";
   }
 
-  async retry(_delayMs: number): Promise<void> {
+  /** `throw` mode: recorded, and the handler throws so FC retries the event. `resend` mode: re-sent to the queue with the delay, attempt counted. */
+  async retry(delayMs: number): Promise<void> {
+    if (this.#ctx.retryMode === "resend" && this.message.kind === "queue" && this.message.source) {
+      await this.#resend(delayMs, this.envelope.attempt);
+      this.settlement = "resent";
+      return;
+    }
     this.settlement = "retry";
   }
 
   async release(): Promise<void> {
+    if (this.#ctx.retryMode === "resend" && this.message.kind === "queue" && this.message.source) {
+      await this.#resend(0, this.envelope.attempt - 1);
+      this.settlement = "resent";
+      return;
+    }
     this.settlement = "release";
   }
 
   async extend(_ms: number): Promise<void> {}
 
+  /** Re-send to the trigger's queue with the remaining delay, not run, not counted. */
   async defer(delayMs: number): Promise<void> {
+    await this.#resend(delayMs, this.envelope.attempt - 1);
+    this.settlement = "deferred";
+  }
+
+  async #resend(delayMs: number, runsSoFar: number): Promise<void> {
     const env = this.envelope;
     const queue = this.message.kind === "queue" ? this.message.source : undefined;
     if (isDecodeFailure(env) || !queue) {
       throw new TransportError(
-        "a not-before re-delay needs the trigger's queue (MNS queue trigger); FC will retry this message",
+        "re-sending needs the trigger's queue (MNS queue trigger); FC will retry this message",
       );
     }
     const plan = planDelay(Date.now() + Math.max(0, delayMs), MAX_DELAY_S * 1000);
-    const headers: Record<string, string> = { ...env.headers, [Headers.attempt]: String(env.attempt - 1) };
+    const headers: Record<string, string> = {
+      ...env.headers,
+      [Headers.attempt]: String(Math.max(0, runsSoFar)),
+    };
     if (plan.notBefore) headers[Headers.notBefore] = plan.notBefore;
     await this.#ctx.client(this.message).sendMessage(queue, {
       body: reencode(this.#ctx.encodeCodec, env, headers),
       delaySeconds: Math.ceil(plan.delayMs / 1000),
     });
-    this.settlement = "deferred";
   }
 
   async deadLetter(reason: string): Promise<void> {

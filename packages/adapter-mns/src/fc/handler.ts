@@ -58,12 +58,20 @@ export interface ToAliyunFCOptions {
   receiveEncoding?: ReceiveEncoding;
   /** Handlers running at once for a batch. Default: the whole batch. */
   concurrency?: number;
+  /**
+   * `throw` (default): a retry fails the event and FC's retry policy re-runs all of it.
+   * `resend` (queue trigger only): a retry re-sends that one message to the trigger's queue with
+   * its delay and attempt count, and the event succeeds, so the batch's other messages do not
+   * run again and `maxAttempts` is counted by Mailroom.
+   */
+  retryMode?: "throw" | "resend";
 }
 
 /** What the handler returns when every message was acked, dead-lettered or re-delayed. */
 export interface FcResult {
   acked: number;
   deadLettered: number;
+  /** Re-sent to the queue: not due yet (`not-before`), or retried in `resend` mode. */
   deferred: number;
 }
 
@@ -123,6 +131,7 @@ export function toAliyunFC(app: App, options: ToAliyunFCOptions = {}): AliyunFcH
       deadLetterQueue: (m) =>
         options.deadLetterQueue ?? (m.kind === "queue" && m.source ? `${m.source}-dlq` : undefined),
       encodeCodec,
+      retryMode: options.retryMode ?? "throw",
     };
     const deliveries = messages.map((m) => new FcDelivery(ctx, m, decode(m)));
     const first = messages[0];
@@ -136,13 +145,15 @@ export function toAliyunFC(app: App, options: ToAliyunFCOptions = {}): AliyunFcH
         return new MnsPublisher({ client: client(first), queue, encodeCodec, defaultPriority: undefined });
       },
     });
-    const failed = results.filter(
-      (r) =>
+    const failed = results.filter((r, i) => {
+      const settled = deliveries[i]!.settlement;
+      return (
         r.settleError !== undefined ||
-        r.outcome.kind === "retry" ||
-        r.outcome.kind === "release" ||
-        r.outcome.kind === "skipped",
-    );
+        r.outcome.kind === "skipped" ||
+        settled === "retry" ||
+        settled === "release"
+      );
+    });
     if (failed.length > 0) {
       const f = failed[0]!;
       const why =
@@ -154,7 +165,11 @@ export function toAliyunFC(app: App, options: ToAliyunFCOptions = {}): AliyunFcH
       throw new FcRetryError(failed.length, results.length, why);
     }
     const count = (s: string) => deliveries.filter((d) => d.settlement === s).length;
-    return { acked: count("ack"), deadLettered: count("deadLetter"), deferred: count("deferred") };
+    return {
+      acked: count("ack"),
+      deadLettered: count("deadLetter"),
+      deferred: count("deferred") + count("resent"),
+    };
   }
 
   function decode(m: FcMessage): Envelope | DecodeFailure {
