@@ -1,13 +1,18 @@
-import {
-  type BodyEncoding,
-  decodeBody,
-  encodeBody,
-  escapeText,
-  type ReceiveEncoding,
-  storedSize,
-} from "./body.ts";
+import { type BodyEncoding, encodeBody, escapeText, type ReceiveEncoding, storedSize } from "./body.ts";
 import { errorForCode, MnsError, MnsMessageTooLargeError, MnsNetworkError, mnsError } from "./errors.ts";
+import {
+  asArray,
+  type QueueInfo,
+  type QueueSettings,
+  queueParams,
+  type ReceivedMessage,
+  type RequestCounts,
+  type SendEntry,
+  toReceived,
+} from "./records.ts";
 import { createSdkClient, type SdkClient, type SdkRecord } from "./sdk.ts";
+
+export type { QueueInfo, QueueSettings, ReceivedMessage, RequestCounts, SendEntry } from "./records.ts";
 
 /** Where and as whom to reach MNS. */
 export interface MnsClientOptions {
@@ -29,61 +34,6 @@ export interface MnsClientOptions {
   receiveEncoding?: ReceiveEncoding;
   /** Largest stored body in bytes (after encoding). Default 65,536, MNS's limit. */
   maxMessageBytes?: number;
-}
-
-/** Queue settings for create / set (seconds, bytes). Omitted ones keep MNS's defaults. */
-export interface QueueSettings {
-  visibilityTimeoutSeconds?: number;
-  delaySeconds?: number;
-  maximumMessageSize?: number;
-  messageRetentionPeriodSeconds?: number;
-  pollingWaitSeconds?: number;
-  /** MNS's own dead-lettering after `maxReceiveCount` receives. */
-  dlqPolicy?: { deadLetterTargetQueue: string; maxReceiveCount: number; enabled?: boolean };
-}
-
-/** GetQueueAttributes, as numbers. */
-export interface QueueInfo {
-  name: string;
-  visibilityTimeoutSeconds: number;
-  delaySeconds: number;
-  maximumMessageSize: number;
-  activeMessages: number;
-  inactiveMessages: number;
-  delayMessages: number;
-}
-
-/** A message to send. */
-export interface SendEntry {
-  body: Uint8Array;
-  /** 0–604,800. */
-  delaySeconds?: number;
-  /** 1 (first) to 16; MNS's default is 8. */
-  priority?: number;
-  /** Override the client's body encoding for this message (`text` for a body known to be JSON text). */
-  encoding?: BodyEncoding;
-}
-
-/** A received message, body decoded. */
-export interface ReceivedMessage {
-  messageId: string;
-  receiptHandle: string;
-  body: Uint8Array;
-  /** How the body was read (base64 from Mailroom-like producers, text from others). */
-  bodyEncoding: BodyEncoding;
-  /** The body exactly as MNS stored it. */
-  rawBody: string;
-  dequeueCount: number;
-  enqueueTime: number;
-  firstDequeueTime: number;
-  nextVisibleTime: number;
-  priority: number;
-}
-
-/** Requests sent so far, in total and by operation. */
-export interface RequestCounts {
-  total: number;
-  byOperation: Record<string, number>;
 }
 
 /**
@@ -216,7 +166,7 @@ export class MnsClient {
       if (error instanceof MnsError && error.mnsCode === "MessageNotExist") return [];
       throw error;
     }
-    return asArray(body?.Message).map((m) => this.#received(m));
+    return asArray(body?.Message).map((m) => toReceived(m, this.#receiveEncoding));
   }
 
   /** BatchPeekMessage: visible messages without receiving them (no handle, no count). */
@@ -225,7 +175,7 @@ export class MnsClient {
       const r = await this.#call("BatchPeekMessage", () =>
         this.#sdk.batchPeekMessage(queue, Math.min(16, max)),
       );
-      return asArray(r.body).map((m) => this.#received(m));
+      return asArray(r.body).map((m) => toReceived(m, this.#receiveEncoding));
     } catch (error) {
       if (error instanceof MnsError && error.mnsCode === "MessageNotExist") return [];
       throw error;
@@ -301,23 +251,6 @@ export class MnsClient {
     return params;
   }
 
-  #received(m: SdkRecord): ReceivedMessage {
-    const raw = typeof m.MessageBody === "string" ? m.MessageBody : "";
-    const { bytes, encoding } = decodeBody(raw, this.#receiveEncoding);
-    return {
-      messageId: String(m.MessageId),
-      receiptHandle: String(m.ReceiptHandle ?? ""),
-      body: bytes,
-      bodyEncoding: encoding,
-      rawBody: raw,
-      dequeueCount: Number(m.DequeueCount ?? 1),
-      enqueueTime: Number(m.EnqueueTime ?? 0),
-      firstDequeueTime: Number(m.FirstDequeueTime ?? 0),
-      nextVisibleTime: Number(m.NextVisibleTime ?? 0),
-      priority: Number(m.Priority ?? 8),
-    };
-  }
-
   async #call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     this.requests.total++;
     this.requests.byOperation[operation] = (this.requests.byOperation[operation] ?? 0) + 1;
@@ -338,29 +271,4 @@ export class MnsClient {
     }
     return result;
   }
-}
-
-function queueParams(s: QueueSettings): Record<string, unknown> {
-  const p: Record<string, unknown> = {};
-  if (s.delaySeconds !== undefined) p.DelaySeconds = s.delaySeconds;
-  if (s.maximumMessageSize !== undefined) p.MaximumMessageSize = s.maximumMessageSize;
-  if (s.messageRetentionPeriodSeconds !== undefined)
-    p.MessageRetentionPeriod = s.messageRetentionPeriodSeconds;
-  if (s.visibilityTimeoutSeconds !== undefined) p.VisibilityTimeout = s.visibilityTimeoutSeconds;
-  if (s.pollingWaitSeconds !== undefined) p.PollingWaitSeconds = s.pollingWaitSeconds;
-  if (s.dlqPolicy) {
-    p.DlqPolicy = {
-      Enabled: s.dlqPolicy.enabled ?? true,
-      DeadLetterTargetQueue: s.dlqPolicy.deadLetterTargetQueue,
-      MaxReceiveCount: s.dlqPolicy.maxReceiveCount,
-    };
-  }
-  return p;
-}
-
-/** The SDK returns one record, an array, `undefined` or `""` depending on how many elements came back. */
-function asArray(value: unknown): SdkRecord[] {
-  if (Array.isArray(value)) return value.filter((v): v is SdkRecord => typeof v === "object" && v !== null);
-  if (typeof value === "object" && value !== null) return [value as SdkRecord];
-  return [];
 }
