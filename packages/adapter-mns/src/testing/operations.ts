@@ -105,7 +105,7 @@ export function queueAdmin(
 
 function header(req: OperationRequest, name: string): string {
   const v = req.headers[name];
-  return v === undefined || v === "undefined" ? "" : String(v);
+  return v === undefined ? "" : String(v);
 }
 
 /** SendMessage (`<Message>`) or BatchSendMessage (`<Messages>`, up to 16, partial errors as 500 with per-message codes). */
