@@ -50,9 +50,9 @@ describe("MnsClient (typed wrapper over @alicloud/mns)", () => {
     const c = client(s, { bodyEncoding: "text" });
     const q = uniqueQueue("text");
     await c.createQueue(q);
-    await c.sendMessage(q, { body: bytes("fish & chips <3") });
+    await c.sendMessage(q, { body: bytes("fish & chips <3 — 订单已创建") });
     const [m] = await c.batchReceiveMessage(q, 1, 0);
-    expect(m!.rawBody).toBe("fish & chips <3");
+    expect(m!.rawBody).toBe("fish & chips <3 — 订单已创建");
   });
 
   it("an empty long poll resolves [] and counts one request", async () => {
