@@ -215,6 +215,25 @@ describe("toAliyunFC: MNS queue trigger (EventBridge CloudEvents)", () => {
   });
 });
 
+describe('toAliyunFC: queue trigger with the "RawData" push format', () => {
+  it("handles { requestId, messageId, messageBody } items; `queue` names the queue for dead letters", async () => {
+    const queue = uniqueQueue("fcraw");
+    await client(s).createQueue(`${queue}-dlq`);
+    const { app, seen } = newApp();
+    const items = [
+      { requestId: "r1", messageId: "m1", messageBody: b64(mailroomBody("order_created", { raw: 1 })) },
+      { requestId: "r2", messageId: "m2", messageBody: JSON.stringify({ name: "nobody_handles", data: {} }) },
+    ];
+    const result = await toAliyunFC(app, { ...keys(), accountId: s.accountId, queue })(JSON.stringify(items));
+    expect(result).toEqual({ acked: 1, deadLettered: 1, deferred: 0 });
+    expect(seen.map((x) => x.data)).toEqual([{ raw: 1 }]);
+    expect((await deadLetters(queue))[0]).toMatchObject({
+      reason: "unknown_message_name: nobody_handles",
+      queue,
+    });
+  });
+});
+
 describe("toAliyunFC: retryMode resend", () => {
   it("re-sends only the failed message with its delay and attempt; the event succeeds", async () => {
     const queue = uniqueQueue("fcresend");

@@ -31,6 +31,20 @@ describe("readFcEvent", () => {
     expect(readFcEvent(JSON.stringify(batch)).map((m) => m.messageId)).toEqual(["m1", "m2"]);
   });
 
+  it('reads the "RawData" push format: the data objects alone, one or a batch', () => {
+    const data = { requestId: "r", messageId: "m1", messageBody: "TEST" };
+    const expected = {
+      kind: "queue",
+      messageId: "m1",
+      body: "TEST",
+      source: undefined,
+      publishedAt: undefined,
+      raw: data,
+    };
+    expect(readFcEvent(JSON.stringify(data))).toEqual([expected]);
+    expect(readFcEvent(JSON.stringify([data, data]))).toEqual([expected, expected]);
+  });
+
   it("reads the topic trigger's JSON format", () => {
     const n = {
       TopicOwner: "123",

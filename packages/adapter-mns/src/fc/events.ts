@@ -51,7 +51,9 @@ const SUBJECT = /^acs:mns:([^:]*):([^:]*):queues\/(.+)$/;
 /**
  * Read an FC event (a Buffer or string) into messages:
  * - the MNS queue trigger through EventBridge: one CloudEvent or an array of them,
- *   `type: "mns:Queue:SendMessage"`, body in `data.messageBody`;
+ *   `type: "mns:Queue:SendMessage"`, body in `data.messageBody`; or, with the trigger's push
+ *   format "RawData", the `data` objects alone (`{ requestId, messageId, messageBody }`), which
+ *   do not name the queue;
  * - the MNS topic trigger in JSON format (`{ TopicOwner, TopicName, …, Message }`);
  * - anything else is the topic trigger's STREAM format: the whole event is one raw body.
  */
@@ -61,6 +63,8 @@ export function readFcEvent(event: unknown): FcMessage[] {
   const value: unknown = text === undefined ? event : tryJson(text);
   if (Array.isArray(value) && value.length > 0 && value.every(isQueueEvent)) return value.map(fromCloudEvent);
   if (isQueueEvent(value)) return [fromCloudEvent(value)];
+  if (Array.isArray(value) && value.length > 0 && value.every(isRawData)) return value.map(fromRawData);
+  if (isRawData(value)) return [fromRawData(value)];
   if (isTopicNotification(value)) return [fromTopic(value)];
   if (text === undefined) {
     throw new ConfigError(
@@ -94,6 +98,17 @@ function fromCloudEvent(e: MnsQueueCloudEvent): FcMessage {
   };
 }
 
+function fromRawData(d: MnsQueueCloudEvent["data"]): FcMessage {
+  return {
+    kind: "queue",
+    messageId: d.messageId,
+    body: d.messageBody,
+    source: undefined,
+    publishedAt: undefined,
+    raw: d,
+  };
+}
+
 function fromTopic(n: MnsTopicNotification): FcMessage {
   const t = new Date(Number(n.PublishTime));
   return {
@@ -117,6 +132,12 @@ function isQueueEvent(v: unknown): v is MnsQueueCloudEvent {
     e.data !== null &&
     typeof e.data.messageBody === "string"
   );
+}
+
+function isRawData(v: unknown): v is MnsQueueCloudEvent["data"] {
+  if (typeof v !== "object" || v === null) return false;
+  const d = v as Partial<MnsQueueCloudEvent["data"]>;
+  return typeof d.messageBody === "string" && typeof d.messageId === "string" && !("specversion" in d);
 }
 
 function isTopicNotification(v: unknown): v is MnsTopicNotification {

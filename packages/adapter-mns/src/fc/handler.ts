@@ -37,7 +37,11 @@ export interface ToAliyunFCOptions {
    * event to the async destination on failure.
    */
   deadLetterQueue?: string;
-  /** Queue `ctx.publish` sends to by default. Default: the trigger's queue. */
+  /**
+   * Queue `ctx.publish` sends to by default. Default: the trigger's queue. With the queue
+   * trigger's "RawData" push format (no CloudEvent, so no queue name) it also names the trigger's
+   * queue, for dead letters (`<queue>-dlq`), re-delays and `retryMode: "resend"`.
+   */
   queue?: string;
   /**
    * MNS endpoint for dead letters, re-delays and publishes. Default:
@@ -124,7 +128,10 @@ export function toAliyunFC(app: App, options: ToAliyunFCOptions = {}): AliyunFcH
   };
 
   async function run(event: Buffer | string, context: FcContext): Promise<FcResult> {
-    const messages = readFcEvent(event);
+    // RawData events do not name their queue: the `queue` option does.
+    const messages = readFcEvent(event).map((m) =>
+      m.kind === "queue" && m.source === undefined && options.queue ? { ...m, source: options.queue } : m,
+    );
     const client = (m: FcMessage | undefined) => clientFor(m, context);
     const ctx: FcDeliveryContext = {
       client,
