@@ -78,10 +78,10 @@ export class MnsTransport implements Transport {
   }
 
   /** Create the queue (with the visibility timeout and, if asked, MNS's DlqPolicy) and its dead-letter queue, when missing. */
-  async createQueues(): Promise<void> {
+  async createQueues(): Promise<"created" | "exists"> {
     await this.client.createQueue(this.deadLetterQueue);
     const o = this.options;
-    await this.client.createQueue(this.queue, {
+    return this.client.createQueue(this.queue, {
       visibilityTimeoutSeconds: Math.min(
         MAX_VISIBILITY_S,
         Math.max(1, Math.ceil(this.visibilityTimeoutMs / 1000)),
@@ -153,8 +153,18 @@ export async function openTransport(
   });
   const queue = o.queue ?? parsed.queue;
   const transport = new MnsTransport(client, queue, o);
-  if (o.createQueues) await transport.createQueues();
-  if (o.visibilityTimeoutMs === undefined) {
+  const created = o.createQueues ? await transport.createQueues() : undefined;
+  if (created === "exists" && o.visibilityTimeoutMs !== undefined) {
+    // An existing queue keeps its own settings: heartbeat by the timeout it really has.
+    const actual = (await client.getQueueAttributes(queue)).visibilityTimeoutSeconds * 1000;
+    if (actual !== transport.visibilityTimeoutMs) {
+      o.logger?.warn(
+        { queue, asked: transport.visibilityTimeoutMs, actual },
+        "the queue already exists with another visibility timeout; using the queue's",
+      );
+      transport.visibilityTimeoutMs = actual;
+    }
+  } else if (o.visibilityTimeoutMs === undefined) {
     try {
       transport.visibilityTimeoutMs =
         (await client.getQueueAttributes(queue)).visibilityTimeoutSeconds * 1000;

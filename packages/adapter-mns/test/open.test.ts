@@ -42,6 +42,14 @@ describe("opening an MNS transport", () => {
     expect(t.source().visibilityTimeoutMs).toBe(42_000);
   });
 
+  it("an existing queue's own visibility timeout wins over the one asked for with create", async () => {
+    const queue = uniqueQueue("vtexists");
+    const keys = { accessKeyId: "sts-id", accessKeySecret: "sts-secret", securityToken: "sts-token" };
+    await (await openTransport(transportUrl(s, queue, "create=true&visibility=42s"), keys)).close();
+    const t = await openTransport(transportUrl(s, queue, "create=true&visibility=10s"), keys);
+    expect(t.source().visibilityTimeoutMs).toBe(42_000);
+  });
+
   it("without the STS token the server refuses, and no secret appears in the error", async () => {
     const error = (await openTransport(transportUrl(s, uniqueQueue("nosts"), "create=true"), {
       accessKeyId: "sts-id",
