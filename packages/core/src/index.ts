@@ -11,6 +11,7 @@ export * from "./middleware/tracing.ts";
 export * from "./retry.ts";
 export * from "./runtime/batch.ts";
 export * from "./runtime/classify.ts";
+export * from "./runtime/coalescer.ts";
 export * from "./runtime/context.ts";
 export * from "./runtime/health.ts";
 export * from "./runtime/outcome.ts";
