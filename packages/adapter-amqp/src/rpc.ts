@@ -1,7 +1,7 @@
 import { ConfigError, type Outgoing, TransportError, toEncodeInput, uuidv7 } from "@mailroom/core";
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
 import type { AmqpConnection, ChannelUser } from "./connection.ts";
-import { RpcTimeoutError } from "./errors.ts";
+import { PublishRejectedError, RpcTimeoutError } from "./errors.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { publishProperties } from "./properties.ts";
 import { destinationOf } from "./publisher.ts";
@@ -64,7 +64,8 @@ export class RpcClient implements ChannelUser {
     if (options.to) message.to = options.to;
     const wire = this.#o.codec.encode(toEncodeInput(message));
     const dest = destinationOf(message, this.#o);
-    const props = publishProperties(wire, { mandatory: false });
+    // mandatory: a request no queue is bound for fails at once instead of waiting for its timeout.
+    const props = publishProperties(wire, { mandatory: true });
     props.persistent = false;
     return new Promise<R>((resolve, reject) => {
       const timer = setTimeout(() => this.#fail(correlationId, new RpcTimeoutError(name, timeout)), timeout);
@@ -94,6 +95,15 @@ export class RpcClient implements ChannelUser {
     if (this.#closed) return;
     const ch = await model.createChannel();
     ch.on("error", () => {});
+    ch.on(
+      "return",
+      (m: { properties: { correlationId?: unknown }; fields: { exchange: string; routingKey: string } }) => {
+        const id = m.properties.correlationId;
+        if (typeof id === "string") {
+          this.#fail(id, new PublishRejectedError(m.fields.exchange, m.fields.routingKey, "could not route"));
+        }
+      },
+    );
     ch.on("close", () => {
       if (this.#ch !== ch) return;
       this.#ch = undefined;

@@ -1,7 +1,7 @@
 import { createApp, silentLogger, Worker } from "@mailroom/core";
 import { connect } from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RpcTimeoutError } from "../src/index.ts";
+import { PublishRejectedError, RpcTimeoutError } from "../src/index.ts";
 import { AMQP_URL, cleanup, sharedBrokerLock, transport, uniqueName } from "./helpers.ts";
 
 sharedBrokerLock({ beforeAll, afterAll });
@@ -70,6 +70,18 @@ describe("RPC over RabbitMQ", () => {
       correlationId: "corr-42",
     });
     expect(await reply).toEqual({ body: { sku: "Z9", total: 10 }, correlationId: "corr-42" });
+  });
+
+  it("a request no queue is bound for fails at once as unroutable", async () => {
+    const queue = uniqueName("rpc-nowhere");
+    const t = await transport(queue).connect();
+    stops.push(() => t.close());
+    const error = await t
+      .rpcClient()
+      .request("quote_price", {}, { timeout: 10_000, to: "no-such-queue-anywhere" })
+      .catch((e: Error) => e);
+    expect(error).toBeInstanceOf(PublishRejectedError);
+    expect((error as Error).message).toMatch(/could not route/);
   });
 
   it("a request nobody answers fails with a clear timeout error", async () => {
