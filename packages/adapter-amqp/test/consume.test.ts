@@ -89,6 +89,27 @@ describe("consuming from RabbitMQ", () => {
     await spy.waitFor({ id: "lazy-2", outcome: "ack" });
   });
 
+  it("a long handler is not redelivered while it runs, even with another consumer idle on the queue", async () => {
+    const queue = uniqueName("long");
+    const a = await transport(queue).connect();
+    const b = transport(queue);
+    const app = createApp({ name: "t", logger: silentLogger });
+    let runs = 0;
+    app.handle("slow_job", async () => {
+      runs++;
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+    });
+    const first = run(app, a);
+    const second = run(app, b);
+    await a.publisher().publish([{ id: "long-1", name: "slow_job", data: {} }]);
+    await Promise.any([
+      first.spy.waitFor({ id: "long-1", outcome: "ack" }, 10_000),
+      second.spy.waitFor({ id: "long-1", outcome: "ack" }, 10_000),
+    ]);
+    expect(runs).toBe(1);
+    expect(first.spy.records.length + second.spy.records.length).toBe(1);
+  });
+
   it("reads the name from the type property, and a configured order can rank a property above the body", async () => {
     const queue = uniqueName("order");
     const t = await transport(queue, { nameFrom: ["type", "body"] }).connect();
