@@ -234,6 +234,22 @@ describe("consuming from RabbitMQ", () => {
     await spy.waitFor({ id, outcome: "ack" });
   });
 
+  it("passive mode consumes and retries on topology declared by someone else", async () => {
+    const queue = uniqueName("passive-ok");
+    await (await transport(queue).connect()).close(); // "operations" declare it
+    const t = await transport(queue, { passive: true }).connect();
+    const app = createApp({ name: "t", logger: silentLogger, retry: { baseDelayMs: 100, maxDelayMs: 100 } });
+    const attempts: number[] = [];
+    app.handle("ops_job", (_d, ctx) => {
+      attempts.push(ctx.attempt);
+      if (ctx.attempt === 1) throw new Error("first try fails");
+    });
+    const { spy } = run(app, t);
+    await t.publisher().publish([{ id: "ops-1", name: "ops_job", data: {} }]);
+    await spy.waitFor({ id: "ops-1", outcome: "ack" });
+    expect(attempts).toEqual([1, 2]);
+  });
+
   it("passive mode checks topology instead of declaring it, with an actionable error", async () => {
     const t = new AmqpTransport(`${AMQP_URL}?queue=${uniqueName("nope")}&passive=true`, {
       logger: silentLogger,
