@@ -83,7 +83,7 @@ export function readProperties(p: MessageProperties, order: readonly NameSource[
 /** Publish options for an encoded message: persistent, properties filled from the envelope. */
 export function publishProperties(
   wire: WireMessage,
-  extra: { priority?: number; mandatory: boolean },
+  extra: { priority?: number | undefined; expiresInMs?: number | undefined; mandatory: boolean },
 ): Options.Publish {
   const m = wire.meta;
   let headers: Record<string, string> = m.headers;
@@ -100,6 +100,8 @@ export function publishProperties(
   if (m.correlationId) options.correlationId = m.correlationId;
   if (m.replyTo) options.replyTo = m.replyTo;
   if (extra.priority !== undefined) options.priority = extra.priority;
+  if (extra.expiresInMs !== undefined)
+    options.expiration = String(Math.max(0, Math.round(extra.expiresInMs)));
   return options;
 }
 

@@ -162,7 +162,12 @@ export class AmqpPublisher implements Publisher, ChannelUser {
         [Headers.notBefore]: new Date(hop.notBefore).toISOString(),
       };
     }
-    const options = publishProperties(wire, { priority: m.priority, mandatory: o.mandatory && !hop });
+    const options = publishProperties(wire, {
+      priority: m.priority,
+      // A per-message TTL would also run out inside a delay bucket: only direct sends carry it.
+      expiresInMs: hop ? undefined : m.expiresInMs,
+      mandatory: o.mandatory && !hop,
+    });
     const content = Buffer.from(wire.body.buffer, wire.body.byteOffset, wire.body.byteLength);
     if (!hop) return { exchange: dest.exchange, routingKey: dest.routingKey, content, options };
     if (dest.exchange === "" && dest.routingKey === o.queue) {

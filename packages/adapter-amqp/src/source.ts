@@ -117,7 +117,7 @@ export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
 
   /**
    * Bind the queue to the exchange by these message names (the app's handler names), unless the
-   * `bindings` option was given. Kept across reconnects. Proposed for core's Worker to call at start.
+   * `bindings` option was given. Kept across reconnects. The core Worker calls it before its first receive.
    */
   async subscribe(names: readonly string[]): Promise<void> {
     this.#names = [...names];

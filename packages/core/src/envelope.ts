@@ -103,6 +103,12 @@ export interface Outgoing<T = unknown> {
   dedupId?: string;
   /** Priority where the transport has one (AMQP, MNS). */
   priority?: number;
+  /**
+   * Drop the message if it is not consumed within this many ms, where the transport has
+   * per-message expiry (AMQP `expiration`); ignored elsewhere. Keep it longer than any delay or
+   * retry the message may wait through.
+   */
+  expiresInMs?: number;
   /** Set on RPC replies: transports send the bare reply to `to` with `correlationId`. */
   reply?: boolean;
 }

@@ -35,6 +35,12 @@ export interface Source {
   readonly visibilityTimeoutMs?: number;
   /** Messages waiting (ready and delayed) and in flight, where the transport can tell. Used by `--until-empty`. */
   depth?(): Promise<QueueDepth>;
+  /**
+   * The message names the consuming app handles, called by the Worker once before its first
+   * receive (and again is harmless). Routing transports bind by them (AMQP: queue to exchange
+   * by routing key = name); others ignore it.
+   */
+  subscribe?(names: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 

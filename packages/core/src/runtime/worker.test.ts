@@ -153,4 +153,33 @@ describe("Worker", () => {
     expect((await fetch(`${health.url}/healthz`)).status).toBe(503);
     health.close();
   });
+
+  it("tells the source the app's handler names before the first receive, retrying a failed subscribe", async () => {
+    const calls: string[] = [];
+    let attempts = 0;
+    const source: Source = {
+      async subscribe(names) {
+        attempts++;
+        if (attempts === 1) throw new Error("broker not ready");
+        calls.push(`subscribe ${names.join(",")}`);
+      },
+      async receive(): Promise<Delivery[]> {
+        calls.push("receive");
+        return new Promise((r) => setTimeout(() => r([]), 20));
+      },
+      async close() {},
+    };
+    const app = createApp({ name: "t", ...quiet });
+    app.handle("a_one", () => {}).handle("b_two", () => {});
+    const worker = new Worker(app, source, {
+      receivers: 1,
+      receiveBackoff: { minMs: 5, maxMs: 10 },
+      ...quiet,
+    });
+    void worker.start();
+    while (!calls.includes("receive")) await new Promise((r) => setTimeout(r, 5));
+    await worker.stop();
+    expect(calls[0]).toBe("subscribe a_one,b_two");
+    expect(worker.stats.receiveErrors).toBe(1);
+  });
 });

@@ -132,6 +132,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #done: Promise<void> | undefined;
   #resolveDone: (() => void) | undefined;
   #onSignal = () => void this.stop();
+  #subscribed: Promise<void> | undefined;
 
   constructor(app: App, source: Source, options: WorkerOptions = {}) {
     super();
@@ -191,6 +192,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     this.stats.lastReceiveAt = Date.now();
     this.emit("started");
+    this.#subscribed = this.#subscribe();
     const loops = Array.from({ length: this.#receivers }, () => this.#receiveLoop());
     void Promise.all(loops).then(() => this.#finish());
     return this.#done;
@@ -233,7 +235,27 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#resolveDone?.();
   }
 
+  /** Tell the source the app's names before the first receive; retried with backoff like a receive. */
+  async #subscribe(): Promise<void> {
+    if (!this.#source.subscribe) return;
+    for (let failures = 1; this.#state === "running"; failures++) {
+      try {
+        await this.#source.subscribe(this.#app.names());
+        return;
+      } catch (error) {
+        this.stats.receiveErrors++;
+        this.emit("receiveError", error, failures);
+        this.#logger.warn(
+          { error: describeError(error), consecutive: failures },
+          "subscribe failed; backing off",
+        );
+        await this.#sleep(this.#backoff(failures));
+      }
+    }
+  }
+
   async #receiveLoop(): Promise<void> {
+    await this.#subscribed;
     let failures = 0;
     const capacity = this.#concurrency + this.#batchSize;
     while (this.#state === "running") {
