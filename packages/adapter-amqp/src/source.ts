@@ -109,7 +109,7 @@ export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
       let delayed = 0;
       for (const b of this.o.delayBuckets)
         delayed += (await ch.checkQueue(retryQueueName(this.o.queue, b))).messageCount;
-      return { ready: main.messageCount, delayed, inFlight: this.#unsettled };
+      return { ready: main.messageCount, delayed, inFlight: this.#unsettled + this.#buffer.length };
     } finally {
       await ch.close().catch(() => {});
     }

@@ -297,8 +297,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   async #isEmpty(): Promise<boolean> {
     if (!this.#source.depth) return true;
-    const d = await this.#source.depth();
-    return d.ready + d.delayed + d.inFlight === 0 && this.held === 0;
+    try {
+      const d = await this.#source.depth();
+      return d.ready + d.delayed + d.inFlight === 0 && this.held === 0;
+    } catch (error) {
+      // Not knowing is not empty: keep receiving.
+      this.#logger.warn({ error: describeError(error) }, "could not read the queue depth");
+      return false;
+    }
   }
 
   #accept(delivery: Delivery): void {
