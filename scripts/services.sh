@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Local test services for Mailroom: RabbitMQ and Redis on 127.0.0.1, without systemd.
+# Local test services for Mailroom: RabbitMQ and Redis on 127.0.0.1, without systemd, and the
+# Python clients (pika, boto3) the interop tests run against them.
 #
 #   scripts/services.sh [start|stop|status]     (default: start)
 #
-# start   installs rabbitmq-server and redis-server from the Debian archive when missing,
-#         starts each as a background daemon bound to loopback, waits until it answers,
-#         and prints where it is. Safe to run any number of times.
+# start   installs rabbitmq-server, redis-server, python3-pika and python3-boto3 from the
+#         Debian archive when missing (the Python modules for the system interpreter
+#         /usr/bin/python3, which the interop tests run — see MAILROOM_PYTHON below),
+#         starts RabbitMQ and Redis as background daemons bound to loopback, waits until
+#         each answers, and prints where they are. Safe to run any number of times.
 # stop    stops both (what this script started, by pid file / rabbitmqctl).
 # status  says whether each answers; exit code 0 only when both do.
 #
@@ -13,7 +16,8 @@
 #   RABBITMQ_PORT=5672  RABBITMQ_MANAGEMENT=1 (enable the management UI on 15672, default off)
 #   REDIS_PORT=6379     MAILROOM_SERVICES_DIR=/var/lib/mailroom-services (Redis data, pid, logs)
 # Tests find the services through MAILROOM_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672)
-# and MAILROOM_REDIS_URL (default redis://127.0.0.1:6379).
+# and MAILROOM_REDIS_URL (default redis://127.0.0.1:6379); the interop tests run Python scripts
+# with MAILROOM_PYTHON (default /usr/bin/python3, else python3 on PATH).
 set -euo pipefail
 
 RABBITMQ_PORT="${RABBITMQ_PORT:-5672}"
@@ -21,6 +25,9 @@ REDIS_PORT="${REDIS_PORT:-6379}"
 STATE_DIR="${MAILROOM_SERVICES_DIR:-/var/lib/mailroom-services}"
 RABBIT_ENV_FILE=/etc/rabbitmq/rabbitmq-env.conf
 RABBIT_CONF_FILE=/etc/rabbitmq/rabbitmq.conf
+# Debian's python3-* packages install for the system interpreter, not for one a version manager
+# (pyenv, asdf) may have put first on PATH.
+SYSTEM_PYTHON=/usr/bin/python3
 
 # rabbit@localhost avoids depending on the container's hostname resolving.
 export RABBITMQ_NODENAME=rabbit@localhost
@@ -28,11 +35,14 @@ export ERL_EPMD_ADDRESS=127.0.0.1
 
 log() { printf 'services: %s\n' "$*" >&2; }
 sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+python_has() { [ -x "$SYSTEM_PYTHON" ] && "$SYSTEM_PYTHON" -c "import $1" >/dev/null 2>&1; }
 
 install_missing() {
 	local missing=()
 	command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
 	command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+	python_has pika || missing+=(python3-pika)
+	python_has boto3 || missing+=(python3-boto3)
 	[ "${#missing[@]}" = 0 ] && return 0
 	log "installing ${missing[*]} (apt-get)"
 	# policy-rc.d 101 keeps the packages' maintainer scripts from trying to start services
@@ -122,6 +132,7 @@ start_redis() {
 print_where() {
 	echo "MAILROOM_AMQP_URL=amqp://guest:guest@127.0.0.1:${RABBITMQ_PORT}"
 	echo "MAILROOM_REDIS_URL=redis://127.0.0.1:${REDIS_PORT}"
+	echo "MAILROOM_PYTHON=${SYSTEM_PYTHON}"
 	if [ "${RABBITMQ_MANAGEMENT:-0}" = 1 ]; then
 		echo "RabbitMQ management: http://127.0.0.1:15672 (guest/guest)"
 	fi
@@ -131,7 +142,7 @@ cmd_start() {
 	install_missing
 	start_rabbitmq
 	start_redis
-	log "rabbitmq and redis are up"
+	log "rabbitmq and redis are up; pika and boto3 import in ${SYSTEM_PYTHON}"
 	print_where
 }
 
