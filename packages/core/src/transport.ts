@@ -33,6 +33,12 @@ export interface Source {
   receive(max: number, signal: AbortSignal): Promise<Delivery[]>;
   /** How long a received message stays invisible; the Worker heartbeats `extend` at half of it. */
   readonly visibilityTimeoutMs?: number;
+  /**
+   * Most receive calls worth running at once. Network sources gain from several long polls in
+   * flight; an in-process queue whose receive is synchronous (SQLite, memory) says 1, since
+   * parallel loops would only split its batches. The Worker's `receivers` option still wins.
+   */
+  readonly maxConcurrentReceives?: number;
   /** Messages waiting (ready and delayed) and in flight, where the transport can tell. Used by `--until-empty`. */
   depth?(): Promise<QueueDepth>;
   /**

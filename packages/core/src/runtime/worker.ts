@@ -47,7 +47,8 @@ export interface WorkerOptions {
   batchSize?: number;
   /**
    * Receive calls in flight at once. Default: enough to fill `concurrency` (concurrency ÷ batchSize,
-   * at least 1, at most 4). Never more than `concurrency + batchSize` messages are held.
+   * at least 1, at most 4), capped by the source's `maxConcurrentReceives`. Never more than
+   * `concurrency + batchSize` messages are held.
    */
   receivers?: number;
   /** On stop, how long in-flight handlers may run before the worker gives up on them, ms. Default 30,000. */
@@ -140,9 +141,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#source = source;
     this.#concurrency = Math.max(1, options.concurrency ?? 16);
     this.#batchSize = Math.max(1, options.batchSize ?? 10);
+    const wanted = Math.min(4, Math.ceil(this.#concurrency / this.#batchSize));
     this.#receivers = Math.max(
       1,
-      options.receivers ?? Math.min(4, Math.ceil(this.#concurrency / this.#batchSize)),
+      options.receivers ?? Math.min(wanted, source.maxConcurrentReceives ?? wanted),
     );
     this.#shutdownMs = options.shutdownTimeoutMs ?? 30_000;
     this.#visibilityMs = options.visibilityTimeoutMs ?? source.visibilityTimeoutMs ?? 0;

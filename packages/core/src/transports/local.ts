@@ -49,6 +49,8 @@ export class LocalTransport implements Transport {
     const toDelivery = (row: StoredRow) => this.#delivery(row);
     return {
       visibilityTimeoutMs: vt,
+      // Receives are synchronous store calls: a second loop would only split the batches.
+      maxConcurrentReceives: 1,
       async receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
         const deadline = Date.now() + waitMs;
         for (;;) {
