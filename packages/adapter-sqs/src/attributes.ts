@@ -79,7 +79,16 @@ export function unpackAttributes(attributes: AttributeBag | undefined): {
   bodyEncoding: string | undefined;
 } {
   const headers: Record<string, string> = {};
-  const meta: MessageMeta = { headers };
+  // Every field declared up front: one object shape for all messages.
+  const meta: MessageMeta = {
+    id: undefined,
+    name: undefined,
+    publishedAt: undefined,
+    parentId: undefined,
+    correlationId: undefined,
+    replyTo: undefined,
+    headers,
+  };
   let bodyEncoding: string | undefined;
   if (!attributes) return { meta, bodyEncoding };
   for (const key in attributes) {

@@ -15,6 +15,8 @@ export function sqsJsonCodec(options: JsonCodecOptions = {}): Codec {
     name: strict.name,
     encode: strict.encode,
     decode(bytes, meta) {
+      // A body no longer than maxDepth cannot nest deeper: core skips its scan for those itself.
+      if (bytes.byteLength <= maxDepth) return strict.decode(bytes, meta);
       return openingBrackets(bytes, maxDepth) > maxDepth
         ? strict.decode(bytes, meta)
         : shallow.decode(bytes, meta);
@@ -22,11 +24,17 @@ export function sqsJsonCodec(options: JsonCodecOptions = {}): Codec {
   };
 }
 
+/** V8's own TypedArray search: Buffer's `indexOf` crosses into C++ on every call. */
+const indexOfByte = Uint8Array.prototype.indexOf;
+
 /** `{` and `[` bytes in the body, counted up to `limit + 1` (UTF-8 never hides ASCII inside other characters). */
 function openingBrackets(bytes: Uint8Array, limit: number): number {
   let n = 0;
-  for (const b of [0x7b, 0x5b]) {
-    for (let i = bytes.indexOf(b); i !== -1; i = bytes.indexOf(b, i + 1)) if (++n > limit) return n;
+  for (let i = indexOfByte.call(bytes, 0x7b); i !== -1; i = indexOfByte.call(bytes, 0x7b, i + 1)) {
+    if (++n > limit) return n;
+  }
+  for (let i = indexOfByte.call(bytes, 0x5b); i !== -1; i = indexOfByte.call(bytes, 0x5b, i + 1)) {
+    if (++n > limit) return n;
   }
   return n;
 }

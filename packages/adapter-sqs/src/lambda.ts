@@ -97,17 +97,18 @@ export function toLambda(app: App, options: ToLambdaOptions = {}): SqsLambdaHand
     if (records.length === 0) return { batchItemFailures: [] };
     const first = records[0]!;
     const fifo = first.eventSourceARN.endsWith(".fifo");
+    // An event source mapping reads one queue: every record shares its queue handle.
+    const queue = () => queueFor(first.eventSourceARN, first.awsRegion);
+    const queueName = first.eventSourceARN.slice(first.eventSourceARN.lastIndexOf(":") + 1);
     const deliveries = new Array<LambdaDelivery>(records.length);
     for (let i = 0; i < records.length; i++) {
-      const record = records[i]!;
-      const arn = record.eventSourceARN;
-      deliveries[i] = toDelivery(record, codec, () => queueFor(arn, record.awsRegion), fifo);
+      deliveries[i] = toDelivery(records[i]!, codec, queue, queueName, fifo);
     }
     const remaining = context?.getRemainingTimeInMillis?.();
     const results = await dispatch(app, deliveries, {
       fifo,
       concurrency: options.concurrency,
-      publisher: () => lazyPublisher(() => queueFor(first.eventSourceARN, first.awsRegion), options),
+      publisher: () => lazyPublisher(queue, options),
       signal: remaining !== undefined ? AbortSignal.timeout(Math.max(0, remaining - margin)) : undefined,
     });
     const failures: Array<{ itemIdentifier: string }> = [];
@@ -118,7 +119,9 @@ export function toLambda(app: App, options: ToLambdaOptions = {}): SqsLambdaHand
       }
     }
     // Coalesced visibility changes must reach SQS before Lambda freezes the process.
-    if (queues.size > 0) await Promise.all([...queues.values()].map(async (q) => (await q).drain()));
+    if (queues.size > 0) {
+      await Promise.all([...queues.values()].map((q) => q.then((queue) => queue.drain()).catch(() => {})));
+    }
     return { batchItemFailures: failures };
   };
 }
@@ -127,6 +130,7 @@ function toDelivery(
   record: SqsLambdaRecord,
   codec: Codec,
   queue: () => Promise<SqsQueue>,
+  queueName: string,
   fifo: boolean,
 ): LambdaDelivery {
   const a = record.attributes;
@@ -139,10 +143,9 @@ function toDelivery(
     sentTimestamp: a.SentTimestamp,
     groupId: a.MessageGroupId,
   });
-  const name = record.eventSourceARN.slice(record.eventSourceARN.lastIndexOf(":") + 1);
   const envelope = decodeEnvelope(codec, fromSqsBody(record.body, received.bodyEncoding), received.meta, {
     attempt: attemptOf(received),
-    transport: { kind: "sqs", queue: name, raw: record, groupId: received.groupId },
+    transport: { kind: "sqs", queue: queueName, raw: record, groupId: received.groupId },
   });
   return new LambdaDelivery(received, envelope, queue, fifo);
 }

@@ -36,18 +36,19 @@ export function readReceived(
     sentTimestamp: string | undefined;
     groupId: string | undefined;
   },
-  options: { deadLettered?: boolean } = {},
+  options?: { deadLettered?: boolean },
 ): Received {
+  const deadLettered = options?.deadLettered === true;
   const { meta, bodyEncoding } = unpackAttributes(input.attributes);
   const h = meta.headers;
   let base = 0;
   const raw = h[Headers.attempt];
-  if (raw !== undefined && !options.deadLettered) {
+  if (raw !== undefined && !deadLettered) {
     delete h[Headers.attempt];
     const n = Number(raw);
     if (Number.isInteger(n) && n > 0) base = n;
   }
-  if (h[Headers.deadLetterReason] !== undefined && !options.deadLettered) {
+  if (!deadLettered && h[Headers.deadLetterReason] !== undefined) {
     base = 0;
     for (const k of DEAD_LETTER_HEADERS) delete h[k];
   }

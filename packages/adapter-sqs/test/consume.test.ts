@@ -189,6 +189,29 @@ describe("sqs:// long-poll worker", () => {
     await t.close();
   });
 
+  it("a queued ack resolves at once and reports a delete that failed; a confirmed ack rejects", async () => {
+    const q = name("ackmode");
+    const warnings: object[] = [];
+    const logger = { ...silentLogger, warn: (o: object) => void warnings.push(o) };
+    const queued = await emu.open(q, { logger });
+    const confirmed = await emu.open(q, { ack: "confirmed" });
+    await queued.publisher().publish([
+      { name: "a", data: 1 },
+      { name: "a", data: 2 },
+    ]);
+    const [a] = await queued.source().receive(1, AbortSignal.timeout(5_000));
+    const [b] = await confirmed.source().receive(1, AbortSignal.timeout(5_000));
+    // With the queue gone every delete fails.
+    emu.server.deleteQueue(q);
+    await expect(a!.ack()).resolves.toBeUndefined();
+    await expect(b!.ack()).rejects.toThrow();
+    await queued.sqsQueue.drain();
+    expect(queued.sqsQueue.backgroundErrors).toBe(1);
+    expect(warnings).toEqual([expect.objectContaining({ queue: q })]);
+    await queued.close();
+    await confirmed.close();
+  });
+
   it("dead-letters to ?dlq= when the queue has no RedrivePolicy, and says what to do when there is none", async () => {
     const bare = name("nodlq");
     emu.server.createQueue(bare);
