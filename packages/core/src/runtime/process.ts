@@ -51,53 +51,97 @@ function chainFor(app: App, reg: Registration): (request: HandlerRequest) => unk
   return chain;
 }
 
-/** Run one single-message handler on a decoded, due envelope. Returns the outcome; never throws. */
-export async function runHandler(
+/**
+ * Run one single-message handler on a decoded, due envelope. Returns the outcome; never throws.
+ * A synchronous handler with a synchronous schema and no timeout settles without a promise.
+ */
+export function runHandler(
   app: App,
   reg: Registration,
   envelope: Envelope,
   runtime: Runtime,
-): Promise<Outcome> {
+): Outcome | Promise<Outcome> {
   let data = envelope.data;
   if (reg.schema) {
     const v = validate(reg.schema, data);
-    const r = v instanceof Promise ? await v : v;
-    if (!r.ok) return { kind: "deadLetter", reason: r.reason };
-    data = r.value;
+    if (v instanceof Promise)
+      return v.then((r) => (r.ok ? invoke(app, reg, envelope, runtime, r.value) : dead(r.reason)));
+    if (!v.ok) return dead(v.reason);
+    data = v.value;
   }
-  let timer: NodeJS.Timeout | undefined;
-  let controller: AbortController | undefined;
-  if (reg.timeoutMs !== undefined) {
-    controller = new AbortController();
-    const parent = runtime.signal;
-    if (parent.aborted) controller.abort(parent.reason);
-    else parent.addEventListener("abort", () => controller?.abort(parent.reason), { once: true });
-  }
-  const ctx = new HandlerContext(envelope, runtime, controller?.signal);
-  const request: HandlerRequest = { envelope, data, ctx };
+  return invoke(app, reg, envelope, runtime, data);
+}
+
+function dead(reason: string): Outcome {
+  return { kind: "deadLetter", reason };
+}
+
+function invoke(
+  app: App,
+  reg: Registration,
+  envelope: Envelope,
+  runtime: Runtime,
+  data: unknown,
+): Outcome | Promise<Outcome> {
+  if (reg.timeoutMs !== undefined) return invokeWithTimeout(app, reg, envelope, runtime, data, reg.timeoutMs);
+  const ctx = new HandlerContext(envelope, runtime);
+  let result: unknown;
   try {
-    const chain = chainFor(app, reg);
-    let result: unknown;
-    if (controller && reg.timeoutMs !== undefined) {
-      const ms = reg.timeoutMs;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const error = new TimeoutError(ms);
-          controller?.abort(error);
-          reject(error);
-        }, ms);
-      });
-      result = await Promise.race([chain(request), timeout]);
-    } else {
-      result = chain(request);
-      if (result instanceof Promise) result = await result;
-    }
-    if (envelope.replyTo && result !== undefined && !ctx.replied) await ctx.reply(result);
-    return ACK;
+    result = chainFor(app, reg)({ envelope, data, ctx });
+  } catch (error) {
+    return classifyFailure(error, envelope.attempt, reg);
+  }
+  if (result instanceof Promise) {
+    return result.then(
+      (value) => afterRun(envelope, ctx, value, reg),
+      (error) => classifyFailure(error, envelope.attempt, reg),
+    );
+  }
+  return afterRun(envelope, ctx, result, reg);
+}
+
+/** A successful run acks; an RPC request's return value goes back as the reply first. */
+function afterRun(
+  envelope: Envelope,
+  ctx: HandlerContext,
+  result: unknown,
+  reg: Registration,
+): Outcome | Promise<Outcome> {
+  if (!envelope.replyTo || result === undefined || ctx.replied) return ACK;
+  return ctx.reply(result).then(
+    () => ACK,
+    (error) => classifyFailure(error, envelope.attempt, reg),
+  );
+}
+
+async function invokeWithTimeout(
+  app: App,
+  reg: Registration,
+  envelope: Envelope,
+  runtime: Runtime,
+  data: unknown,
+  ms: number,
+): Promise<Outcome> {
+  const controller = new AbortController();
+  const parent = runtime.signal;
+  if (parent.aborted) controller.abort(parent.reason);
+  else parent.addEventListener("abort", () => controller.abort(parent.reason), { once: true });
+  const ctx = new HandlerContext(envelope, runtime, controller.signal);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new TimeoutError(ms);
+        controller.abort(error);
+        reject(error);
+      }, ms);
+    });
+    const result = await Promise.race([chainFor(app, reg)({ envelope, data, ctx }), timeout]);
+    return await afterRun(envelope, ctx, result, reg);
   } catch (error) {
     return classifyFailure(error, envelope.attempt, reg);
   } finally {
-    if (timer) clearTimeout(timer);
+    clearTimeout(timer);
   }
 }
 
@@ -133,7 +177,10 @@ export async function processDelivery(
   let outcome: Outcome;
   if ("kind" in t) outcome = t;
   else if (t.mode === "batch") outcome = await runBatchOfOne(t, delivery.envelope as Envelope, runtime);
-  else outcome = await runHandler(app, t, delivery.envelope as Envelope, runtime);
+  else {
+    const o = runHandler(app, t, delivery.envelope as Envelope, runtime);
+    outcome = o instanceof Promise ? await o : o;
+  }
   try {
     await settle(delivery, outcome);
     return { outcome };
