@@ -1,0 +1,287 @@
+import { type App, createApp, isDecodeFailure, silentLogger, Worker } from "@mailroom/core";
+import { HandlerSpy } from "@mailroom/core/testkit";
+import { connect } from "amqplib";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type AmqpTransport, listen } from "../src/index.ts";
+import { AMQP_URL, cleanup, sharedBrokerLock, transport, uniqueName } from "./helpers.ts";
+import { PythonProcess, requirePythonModules, runPython } from "./python.ts";
+
+// Real pika 1.x clients (Debian's python3-pika, installed by scripts/services.sh) talking to a
+// Mailroom worker, publisher and RPC client on the broker the other tests use.
+
+sharedBrokerLock({ beforeAll, afterAll });
+// In beforeEach, so that without pika every test fails with the fix (a failing beforeAll would
+// report them as skipped).
+beforeEach(() => requirePythonModules(["pika"]));
+
+const exchanges: string[] = [];
+const foreignQueues: string[] = [];
+const stops: Array<() => Promise<void>> = [];
+const scripts: PythonProcess[] = [];
+afterAll(async () => {
+  for (const p of scripts) p.kill();
+  for (const stop of stops.reverse()) await stop();
+  await cleanup(exchanges);
+  const conn = await connect(AMQP_URL);
+  const ch = await conn.createChannel();
+  for (const q of foreignQueues) await ch.deleteQueue(q);
+  await conn.close();
+});
+
+const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+function start(script: string, args: string[]): PythonProcess {
+  const p = new PythonProcess(script, ["--url", AMQP_URL, ...args]);
+  scripts.push(p);
+  return p;
+}
+
+/** Serve `app` from `queue` on `exchange`, bound by its handler names, as a consuming service does. */
+async function serve(app: App, queue: string, exchange: string) {
+  transport(queue); // registers the queue (and its retry / dead-letter queues) for cleanup
+  exchanges.push(exchange);
+  const { worker, transport: t } = await listen(app, AMQP_URL, {
+    queue,
+    exchange,
+    logger: silentLogger,
+    worker: { concurrency: 4, logger: silentLogger },
+  });
+  const spy = new HandlerSpy(worker);
+  stops.push(async () => {
+    await worker.stop();
+    await t.close();
+  });
+  return { worker, spy, transport: t };
+}
+
+/** A Worker on `queue` without an exchange (the default exchange routes by queue name). */
+async function work(app: App, t: AmqpTransport) {
+  await t.connect();
+  const worker = new Worker(app, t.source(), {
+    concurrency: 4,
+    publisher: t.publisher(),
+    logger: silentLogger,
+  });
+  const spy = new HandlerSpy(worker);
+  void worker.start();
+  stops.push(async () => {
+    await worker.stop();
+    await t.close();
+  });
+  return { worker, spy };
+}
+
+function recorder() {
+  const seen: Array<{ name: string; data: unknown; attempt: number }> = [];
+  const app = createApp({ name: "interop", logger: silentLogger });
+  const record = (data: unknown, ctx: { envelope: { name: string }; attempt: number }) => {
+    seen.push({ name: ctx.envelope.name, data, attempt: ctx.attempt });
+  };
+  return { app, seen, record };
+}
+
+describe("pika producers → Mailroom worker", () => {
+  it("handles what a pika service publishes with the name in content_type and the bare data as body", async () => {
+    const { app, seen, record } = recorder();
+    app.handle("user_signed_up", record);
+    app.handle("score_updated", record);
+    app.handle("note_added", record);
+    const exchange = uniqueName("py-legacy-ex");
+    const { spy } = await serve(app, uniqueName("py-legacy"), exchange);
+    const sent = [
+      { name: "user_signed_up", data: { id: 7, plan: "pro", tags: ["a", "b"] } },
+      { name: "score_updated", data: 42 },
+      { name: "score_updated", data: 3.5 },
+      { name: "note_added", data: "plain string" },
+      { name: "note_added", data: null },
+    ];
+    const out = await runPython("pika_publish.py", [
+      ...["--url", AMQP_URL, "--exchange", exchange, "--mode", "legacy"],
+      ...["--messages", JSON.stringify(sent)],
+    ]);
+    expect(out).toHaveLength(sent.length);
+    await spy.waitFor({ outcome: "ack", count: sent.length });
+    expect(seen).toEqual(expect.arrayContaining(sent.map((s) => ({ ...s, attempt: 1 }))));
+    expect(seen).toHaveLength(sent.length);
+  });
+
+  it("handles {name, data} JSON bodies with content_type application/json, via the exchange and straight to the queue", async () => {
+    const { app, seen, record } = recorder();
+    app.handle("order_created", record);
+    app.handle("order_cancelled", record);
+    const exchange = uniqueName("py-env-ex");
+    const queue = uniqueName("py-env");
+    const { spy } = await serve(app, queue, exchange);
+    const viaExchange = [
+      { name: "order_created", data: { id: "o-1", total: 12.5 } },
+      { name: "order_cancelled", data: "o-0" },
+    ];
+    const toQueue = [{ name: "order_created", data: { id: "o-2", total: 1 } }];
+    await runPython("pika_publish.py", [
+      ...["--url", AMQP_URL, "--exchange", exchange, "--mode", "envelope"],
+      ...["--messages", JSON.stringify(viaExchange)],
+    ]);
+    await runPython("pika_publish.py", [
+      ...["--url", AMQP_URL, "--queue", queue, "--mode", "envelope"],
+      ...["--messages", JSON.stringify(toQueue)],
+    ]);
+    await spy.waitFor({ outcome: "ack", count: 3 });
+    expect(seen).toEqual(
+      expect.arrayContaining([...viaExchange, ...toQueue].map((s) => ({ ...s, attempt: 1 }))),
+    );
+    expect(seen).toHaveLength(3);
+  });
+});
+
+describe("Mailroom publishers → pika consumer", () => {
+  it("a pika consumer reads type, message_id, correlation_id, headers (traceparent) and the {name, data} body of publishes and ctx.forward", async () => {
+    const exchange = uniqueName("py-out-ex");
+    const pyQueue = uniqueName("py-out-consumer");
+    foreignQueues.push(pyQueue);
+    const consumer = start("pika_consume.py", [
+      ...["--queue", pyQueue, "--exchange", exchange, "--count", "2"],
+      ...["--bind", "order_shipped", "--bind", "invoice_requested"],
+    ]);
+    await consumer.waitForLine((l) => l.ready === true);
+
+    const app = createApp({ name: "orders", logger: silentLogger });
+    app.handle("order_created", async (data, ctx) => {
+      const order = data as { id: string; total: number };
+      await ctx.forward("invoice_requested", { orderId: order.id, amount: order.total });
+    });
+    const { spy, transport: t } = await serve(app, uniqueName("py-out"), exchange);
+    await t.publisher().publish([
+      {
+        id: "mr-shipped-1",
+        name: "order_shipped",
+        data: { id: "o-9", carrier: "dhl" },
+        correlationId: "corr-shipped",
+        headers: { traceparent: TRACEPARENT, tenant: "acme" },
+      },
+      {
+        id: "mr-created-1",
+        name: "order_created",
+        data: { id: "o-10", total: 99 },
+        correlationId: "corr-created",
+        headers: { traceparent: TRACEPARENT },
+      },
+    ]);
+    await spy.waitFor({ id: "mr-created-1", outcome: "ack" });
+    const lines = (await consumer.done()).filter((l) => l.ready === undefined);
+    const byType = Object.fromEntries(lines.map((l) => [l.type as string, l]));
+    expect(byType.order_shipped).toMatchObject({
+      exchange,
+      routing_key: "order_shipped",
+      message_id: "mr-shipped-1",
+      correlation_id: "corr-shipped",
+      content_type: "application/json",
+      delivery_mode: 2,
+      headers: { traceparent: TRACEPARENT, tenant: "acme" },
+      body: { name: "order_shipped", data: { id: "o-9", carrier: "dhl" } },
+    });
+    expect(byType.invoice_requested).toMatchObject({
+      exchange,
+      routing_key: "invoice_requested",
+      correlation_id: "corr-created",
+      content_type: "application/json",
+      delivery_mode: 2,
+      headers: { traceparent: TRACEPARENT, "mailroom-parent-id": "mr-created-1" },
+      body: { name: "invoice_requested", data: { orderId: "o-10", amount: 99 } },
+    });
+    expect(byType.invoice_requested?.message_id).toEqual(expect.any(String));
+    expect(byType.invoice_requested?.message_id).not.toBe("mr-created-1");
+  });
+});
+
+describe("RPC between pika and Mailroom", () => {
+  it("a pika RPC client with its own callback queue gets each handler's return value with its correlation_id", async () => {
+    const queue = uniqueName("py-rpc-server");
+    const app = createApp({ name: "pricing", logger: silentLogger });
+    app.handle("quote_price", (data) => {
+      const { sku, qty } = data as { sku: string; qty: number };
+      return { sku, total: qty * 2.5 };
+    });
+    await work(app, transport(queue));
+    const requests = [
+      { sku: "A", qty: 2 },
+      { sku: "B", qty: 3 },
+      { sku: "C", qty: 0 },
+    ];
+    const replies = await runPython("pika_rpc_client.py", [
+      ...["--url", AMQP_URL, "--queue", queue, "--name", "quote_price"],
+      ...["--requests", JSON.stringify(requests)],
+    ]);
+    expect(replies).toHaveLength(3);
+    for (const r of replies) {
+      expect(r.sent_correlation_id).toBe(r.correlation_id);
+      const { sku, qty } = r.data as { sku: string; qty: number };
+      expect(r.body).toEqual({ sku, total: qty * 2.5 });
+    }
+    expect(replies.map((r) => (r.data as { sku: string }).sku).sort()).toEqual(["A", "B", "C"]);
+  });
+
+  it("a Mailroom RPC client calls a pika RPC server that replies to reply_to with the correlation_id", async () => {
+    const pyQueue = uniqueName("py-rpc-pika");
+    foreignQueues.push(pyQueue);
+    const server = start("pika_rpc_server.py", ["--queue", pyQueue, "--count", "2"]);
+    await server.waitForLine((l) => l.ready === true);
+    const client = transport(uniqueName("py-rpc-caller"));
+    stops.push(() => client.close());
+    const rpc = client.rpcClient();
+    const [a, b] = await Promise.all([
+      rpc.request("quote_price", { sku: "Z1" }, { to: pyQueue, timeout: 10_000 }),
+      rpc.request("quote_price", { sku: "Z2" }, { to: pyQueue, timeout: 10_000 }),
+    ]);
+    expect(a).toEqual({ echo: { name: "quote_price", data: { sku: "Z1" } }, type: "quote_price" });
+    expect(b).toEqual({ echo: { name: "quote_price", data: { sku: "Z2" } }, type: "quote_price" });
+    const requests = (await server.done()).filter((l) => l.request).map((l) => l.request);
+    expect(requests).toHaveLength(2);
+    for (const r of requests as Array<Record<string, unknown>>) {
+      expect(r.reply_to).toMatch(/^amq\.rabbitmq\.reply-to/);
+      expect(r.correlation_id).toEqual(expect.any(String));
+      expect(r.content_type).toBe("application/json");
+    }
+  });
+});
+
+describe("poison messages from pika", () => {
+  it("invalid JSON with content_type application/json is dead-lettered with its reason, readable by pika; the worker keeps running", async () => {
+    const queue = uniqueName("py-poison");
+    const app = createApp({ name: "interop", logger: silentLogger });
+    const handled: unknown[] = [];
+    app.handle("ping", (data) => {
+      handled.push(data);
+    });
+    const { spy, worker } = await work(app, transport(queue));
+    await runPython("pika_publish.py", [
+      ...["--url", AMQP_URL, "--queue", queue, "--mode", "raw"],
+      ...[
+        "--messages",
+        JSON.stringify([{ body: '{"name": "ping", "data": ', content_type: "application/json" }]),
+      ],
+    ]);
+    const [poison] = await spy.waitFor({ outcome: "deadLetter" });
+    expect(poison && isDecodeFailure(poison.envelope)).toBe(true);
+    await runPython("pika_publish.py", [
+      ...["--url", AMQP_URL, "--queue", queue, "--mode", "legacy"],
+      ...["--messages", JSON.stringify([{ name: "ping", data: { after: "poison" } }])],
+    ]);
+    await spy.waitFor({ name: "ping", outcome: "ack" });
+    expect(handled).toEqual([{ after: "poison" }]);
+    expect(worker.state).toBe("running");
+
+    const [dead] = await runPython("pika_consume.py", [
+      ...["--url", AMQP_URL, "--queue", `${queue}.dlq`, "--passive", "--count", "1"],
+    ]).then((lines) => lines.filter((l) => l.ready === undefined));
+    expect(dead).toMatchObject({
+      body_text: '{"name": "ping", "data": ',
+      content_type: "application/json",
+      delivery_mode: 2,
+      headers: { "mailroom-original-queue": queue },
+    });
+    const headers = dead?.headers as Record<string, unknown>;
+    expect(headers["mailroom-dead-letter-reason"]).toMatch(/^decode_failed: /);
+    expect(String(headers["mailroom-attempt"])).toBe("1");
+    expect(Date.parse(String(headers["mailroom-dead-lettered-at"]))).not.toBeNaN();
+  });
+});

@@ -1,0 +1,69 @@
+"""Publish messages with pika the way existing Python services do.
+
+    pika_publish.py --url URL (--exchange EX | --queue Q) --mode legacy|envelope|raw --messages JSON
+
+legacy:   body = json.dumps(data), the message name in content_type, routing key = name
+          (or the queue), persistent — the call below, unchanged from those services.
+envelope: body = json.dumps({"name": ..., "data": ...}), content_type application/json.
+raw:      messages are [{"body": "<text sent as is>", "content_type": ...}] — for poison bodies.
+
+Publishes on a confirm channel with mandatory, so an unroutable message fails the script.
+Prints {"published": <name or body>} per message.
+"""
+
+import argparse
+import json
+
+from interop import connect, emit, require_pika
+
+pika = require_pika()
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--url", required=True)
+parser.add_argument("--exchange", default="")
+parser.add_argument("--queue")
+parser.add_argument("--mode", choices=["legacy", "envelope", "raw"], required=True)
+parser.add_argument("--messages", required=True, help="JSON array")
+args = parser.parse_args()
+
+connection = connect(pika, args.url)
+channel = connection.channel()
+channel.confirm_delivery()
+
+
+def routing_key(name):
+    return args.queue if args.queue else name
+
+
+for message in json.loads(args.messages):
+    if args.mode == "legacy":
+        name, data = message["name"], message["data"]
+        channel.basic_publish(
+            args.exchange,
+            routing_key=routing_key(name),
+            body=json.dumps(data),
+            properties=pika.BasicProperties(content_type=name, delivery_mode=2),
+            mandatory=True,
+        )
+        emit({"published": name})
+    elif args.mode == "envelope":
+        name, data = message["name"], message["data"]
+        channel.basic_publish(
+            args.exchange,
+            routing_key=routing_key(name),
+            body=json.dumps({"name": name, "data": data}),
+            properties=pika.BasicProperties(content_type="application/json", delivery_mode=2),
+            mandatory=True,
+        )
+        emit({"published": name})
+    else:
+        channel.basic_publish(
+            args.exchange,
+            routing_key=routing_key(message.get("name", "")),
+            body=message["body"].encode("utf-8"),
+            properties=pika.BasicProperties(content_type=message.get("content_type"), delivery_mode=2),
+            mandatory=True,
+        )
+        emit({"published": message["body"]})
+
+connection.close()
