@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { type App, createApp, isDecodeFailure, silentLogger, Worker } from "@mailroom/core";
 import { HandlerSpy } from "@mailroom/core/testkit";
 import { connect } from "amqplib";
@@ -28,10 +29,12 @@ afterAll(async () => {
   await conn.close();
 });
 
+/** A script of test/python/. */
+const py = (script: string) => join(import.meta.dirname, "python", script);
 const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 function start(script: string, args: string[]): PythonProcess {
-  const p = new PythonProcess(script, ["--url", AMQP_URL, ...args]);
+  const p = new PythonProcess(py(script), ["--url", AMQP_URL, ...args]);
   scripts.push(p);
   return p;
 }
@@ -95,7 +98,7 @@ describe("pika producers → Mailroom worker", () => {
       { name: "note_added", data: "plain string" },
       { name: "note_added", data: null },
     ];
-    const out = await runPython("pika_publish.py", [
+    const out = await runPython(py("pika_publish.py"), [
       ...["--url", AMQP_URL, "--exchange", exchange, "--mode", "legacy"],
       ...["--messages", JSON.stringify(sent)],
     ]);
@@ -117,11 +120,11 @@ describe("pika producers → Mailroom worker", () => {
       { name: "order_cancelled", data: "o-0" },
     ];
     const toQueue = [{ name: "order_created", data: { id: "o-2", total: 1 } }];
-    await runPython("pika_publish.py", [
+    await runPython(py("pika_publish.py"), [
       ...["--url", AMQP_URL, "--exchange", exchange, "--mode", "envelope"],
       ...["--messages", JSON.stringify(viaExchange)],
     ]);
-    await runPython("pika_publish.py", [
+    await runPython(py("pika_publish.py"), [
       ...["--url", AMQP_URL, "--queue", queue, "--mode", "envelope"],
       ...["--messages", JSON.stringify(toQueue)],
     ]);
@@ -207,7 +210,7 @@ describe("RPC between pika and Mailroom", () => {
       { sku: "B", qty: 3 },
       { sku: "C", qty: 0 },
     ];
-    const replies = await runPython("pika_rpc_client.py", [
+    const replies = await runPython(py("pika_rpc_client.py"), [
       ...["--url", AMQP_URL, "--queue", queue, "--name", "quote_price"],
       ...["--requests", JSON.stringify(requests)],
     ]);
@@ -253,7 +256,7 @@ describe("poison messages from pika", () => {
       handled.push(data);
     });
     const { spy, worker } = await work(app, transport(queue));
-    await runPython("pika_publish.py", [
+    await runPython(py("pika_publish.py"), [
       ...["--url", AMQP_URL, "--queue", queue, "--mode", "raw"],
       ...[
         "--messages",
@@ -262,7 +265,7 @@ describe("poison messages from pika", () => {
     ]);
     const [poison] = await spy.waitFor({ outcome: "deadLetter" });
     expect(poison && isDecodeFailure(poison.envelope)).toBe(true);
-    await runPython("pika_publish.py", [
+    await runPython(py("pika_publish.py"), [
       ...["--url", AMQP_URL, "--queue", queue, "--mode", "legacy"],
       ...["--messages", JSON.stringify([{ name: "ping", data: { after: "poison" } }])],
     ]);
@@ -270,7 +273,7 @@ describe("poison messages from pika", () => {
     expect(handled).toEqual([{ after: "poison" }]);
     expect(worker.state).toBe("running");
 
-    const [dead] = await runPython("pika_consume.py", [
+    const [dead] = await runPython(py("pika_consume.py"), [
       ...["--url", AMQP_URL, "--queue", `${queue}.dlq`, "--passive", "--count", "1"],
     ]).then((lines) => lines.filter((l) => l.ready === undefined));
     expect(dead).toMatchObject({

@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename } from "node:path";
 
 /**
  * The interpreter the interop tests run: `MAILROOM_PYTHON`, else the system `/usr/bin/python3`
@@ -10,8 +9,6 @@ import { fileURLToPath } from "node:url";
  */
 export const PYTHON =
   process.env.MAILROOM_PYTHON ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
-
-const SCRIPTS = join(dirname(fileURLToPath(import.meta.url)), "python");
 
 /**
  * Throw — so the tests fail, never skip — unless `PYTHON` imports every module, with the fix in
@@ -34,7 +31,10 @@ export function requirePythonModules(modules: string[]): void {
 
 const importable = new Set<string>();
 
-/** A running `python3 <script>`: its JSON stdout lines as they come, and its exit. */
+/**
+ * A running `python3 <script>` (an absolute path): its JSON stdout lines as they come, and its
+ * exit. Shared by the AMQP and SQS interop tests.
+ */
 export class PythonProcess {
   readonly lines: Array<Record<string, unknown>> = [];
   readonly exited: Promise<{ code: number | null; stderr: string }>;
@@ -44,8 +44,8 @@ export class PythonProcess {
   #waiters: Array<() => void> = [];
 
   constructor(script: string, args: string[], env: Record<string, string> = {}) {
-    this.#script = script;
-    this.#child = spawn(PYTHON, [join(SCRIPTS, script), ...args], {
+    this.#script = basename(script);
+    this.#child = spawn(PYTHON, [script, ...args], {
       env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1", PYTHONUNBUFFERED: "1", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
