@@ -8,6 +8,7 @@ import base64
 import datetime
 import json
 import sys
+import time
 
 
 def require_pika():
@@ -44,7 +45,8 @@ def emit(obj):
 
 
 def describe(method, properties, body):
-    """What a pika consumer sees of a message: properties, headers and the body (parsed when JSON)."""
+    """What a pika consumer sees of a message: properties, headers, the body (parsed when JSON)
+    and when it came (epoch ms)."""
     text = body.decode("utf-8", errors="replace")
     out = {
         "exchange": method.exchange,
@@ -58,6 +60,7 @@ def describe(method, properties, body):
         "timestamp": properties.timestamp,
         "headers": properties.headers or {},
         "body_text": text,
+        "received_at": time.time() * 1000,
     }
     try:
         out["body"] = json.loads(text)
