@@ -110,6 +110,38 @@ describe("boto3 producers → Mailroom worker", () => {
   });
 });
 
+describe("boto3 producers → Mailroom worker on a FIFO queue", () => {
+  it("messages sent with MessageGroupId run in order within each group", async () => {
+    const q = `${name("fifo")}.fifo`;
+    const t = await open(q);
+    const { url } = emu.createQueue(q);
+    const runs: Array<{ group: string | undefined; seq: number }> = [];
+    const app = createApp({ name: "t", logger: silentLogger });
+    app.handle("ledger_entry", async (data, ctx) => {
+      const { seq } = data as { seq: number };
+      // Uneven handler times: order must come from the groups, not from luck.
+      await new Promise((resolve) => setTimeout(resolve, (seq * 7) % 20));
+      runs.push({ group: ctx.envelope.transport.groupId, seq });
+    });
+    const { spy } = run(app, t);
+    const sent = ["acct-1", "acct-2"].flatMap((group) =>
+      Array.from({ length: 5 }, (_, seq) => ({ name: "ledger_entry", data: { seq }, group })),
+    );
+    await boto3("boto3_send.py", [
+      "--queue-url",
+      url,
+      "--mode",
+      "single",
+      "--messages",
+      JSON.stringify(sent),
+    ]);
+    await spy.waitFor({ outcome: "ack", count: 10 });
+    for (const group of ["acct-1", "acct-2"]) {
+      expect(runs.filter((r) => r.group === group).map((r) => r.seq)).toEqual([0, 1, 2, 3, 4]);
+    }
+  });
+});
+
 describe("Mailroom publishers → boto3 consumer", () => {
   it("receive_message reads the {name, data} body and Mailroom's attributes of publishes (delayed too) and ctx.forward", async () => {
     const q = name("out");

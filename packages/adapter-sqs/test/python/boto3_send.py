@@ -3,7 +3,8 @@
     boto3_send.py --endpoint URL --queue-url URL --mode single|batch|raw --messages JSON
 
 single: one send_message(QueueUrl, MessageBody=json.dumps({"name": ..., "data": ...})) each;
-        an item may carry "attributes" ({name: string}) sent as String MessageAttributes.
+        an item may carry "attributes" ({name: string}) sent as String MessageAttributes, and
+        "group" (FIFO queues): MessageGroupId, with a new MessageDeduplicationId.
 batch:  send_message_batch, 10 entries a call (Id = the item's index).
 raw:    items are {"body": "<text sent as is>"} — for poison bodies.
 
@@ -12,6 +13,7 @@ Prints {"sent": <name or body>, "message_id": ...} per message; exits 2 if SQS f
 
 import argparse
 import json
+import uuid
 
 from interop import emit, fail, sqs_client
 
@@ -48,6 +50,9 @@ else:
             extra["MessageAttributes"] = {
                 k: {"DataType": "String", "StringValue": v} for k, v in m["attributes"].items()
             }
+        if m.get("group"):
+            extra["MessageGroupId"] = m["group"]
+            extra["MessageDeduplicationId"] = str(uuid.uuid4())
         result = sqs.send_message(
             QueueUrl=args.queue_url, MessageBody=json.dumps({"name": m["name"], "data": m["data"]}), **extra
         )
