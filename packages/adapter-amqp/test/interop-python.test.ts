@@ -204,6 +204,53 @@ describe("Mailroom publishers → pika consumer", () => {
   });
 });
 
+describe("a conversation pika → Mailroom → pika", () => {
+  it("keeps the producer's message_id as the id, and its correlation_id and traceparent on the follow-up", async () => {
+    const exchange = uniqueName("py-conv-ex");
+    const pyQueue = uniqueName("py-conv-consumer");
+    foreignQueues.push(pyQueue);
+    const consumer = start("pika_consume.py", [
+      ...["--queue", pyQueue, "--exchange", exchange, "--bind", "invoice_requested", "--count", "1"],
+    ]);
+    await consumer.waitForLine((l) => l.ready === true);
+    const app = createApp({ name: "orders", logger: silentLogger });
+    const seen: Array<{ id: string; correlationId: string | undefined; traceparent: string | undefined }> =
+      [];
+    app.handle("order_created", async (data, ctx) => {
+      const e = ctx.envelope;
+      seen.push({ id: e.id, correlationId: e.correlationId, traceparent: e.headers.traceparent });
+      await ctx.forward("invoice_requested", { orderId: (data as { id: string }).id });
+    });
+    const { spy } = await serve(app, uniqueName("py-conv"), exchange);
+    await runPython(py("pika_publish.py"), [
+      ...["--url", AMQP_URL, "--exchange", exchange, "--mode", "legacy"],
+      ...[
+        "--messages",
+        JSON.stringify([
+          {
+            name: "order_created",
+            data: { id: "o-77" },
+            message_id: "py-msg-1",
+            correlation_id: "py-conv-1",
+            headers: { traceparent: TRACEPARENT },
+          },
+        ]),
+      ],
+    ]);
+    await spy.waitFor({ id: "py-msg-1", outcome: "ack" });
+    expect(seen).toEqual([{ id: "py-msg-1", correlationId: "py-conv-1", traceparent: TRACEPARENT }]);
+    const [followUp] = (await consumer.done()).filter((l) => l.ready === undefined);
+    expect(followUp).toMatchObject({
+      type: "invoice_requested",
+      correlation_id: "py-conv-1",
+      headers: { traceparent: TRACEPARENT, "mailroom-parent-id": "py-msg-1" },
+      body: { name: "invoice_requested", data: { orderId: "o-77" } },
+    });
+    // AMQP timestamps are seconds.
+    expect(Math.abs(Number(followUp?.timestamp) - Date.now() / 1000)).toBeLessThan(60);
+  });
+});
+
 describe("delayed publishes read by pika", () => {
   it("a pika consumer gets a delayed publish after its delay; between buckets, early with a not-before header", async () => {
     const exchange = uniqueName("py-delay-ex");

@@ -3,7 +3,8 @@
     pika_publish.py --url URL (--exchange EX | --queue Q) --mode legacy|envelope|raw --messages JSON
 
 legacy:   body = json.dumps(data), the message name in content_type, routing key = name
-          (or the queue), persistent — the call below, unchanged from those services.
+          (or the queue), persistent — the call below, unchanged from those services. An item
+          may add "message_id", "correlation_id" and "headers" (e.g. a traceparent).
 envelope: body = json.dumps({"name": ..., "data": ...}), content_type application/json.
 raw:      messages are [{"body": "<text sent as is>", "content_type": ...}] — for poison bodies.
 
@@ -42,7 +43,13 @@ for message in json.loads(args.messages):
             args.exchange,
             routing_key=routing_key(name),
             body=json.dumps(data),
-            properties=pika.BasicProperties(content_type=name, delivery_mode=2),
+            properties=pika.BasicProperties(
+                content_type=name,
+                delivery_mode=2,
+                message_id=message.get("message_id"),
+                correlation_id=message.get("correlation_id"),
+                headers=message.get("headers"),
+            ),
             mandatory=True,
         )
         emit({"published": name})
