@@ -214,6 +214,42 @@ describe("Mailroom publishers → boto3 consumer", () => {
   });
 });
 
+describe("a conversation boto3 → Mailroom → boto3", () => {
+  it("the follow-up carries the boto3 message's traceparent attribute and names it as parent and conversation", async () => {
+    const q = name("conv");
+    const out = name("conv-python");
+    const t = await open(q);
+    const { url } = emu.createQueue(q);
+    const { url: outUrl } = emu.createQueue(out);
+    const app = createApp({ name: "orders", logger: silentLogger });
+    app.handle("order_created", async (data, ctx) => {
+      await ctx.forward("invoice_requested", { orderId: (data as { id: string }).id }, { to: out });
+    });
+    const { spy } = run(app, t);
+    // OpenTelemetry's Python SQS instrumentations inject the trace context as a message attribute.
+    const [sent] = await boto3("boto3_send.py", [
+      ...["--queue-url", url, "--mode", "single"],
+      ...[
+        "--messages",
+        JSON.stringify([
+          { name: "order_created", data: { id: "o-5" }, attributes: { traceparent: TRACEPARENT } },
+        ]),
+      ],
+    ]);
+    const messageId = sent?.message_id as string;
+    await spy.waitFor({ id: messageId, outcome: "ack" });
+    const [followUp] = (await boto3("boto3_receive.py", ["--queue-url", outUrl, "--count", "1"])).filter(
+      (l) => l.ready === undefined,
+    );
+    expect(followUp?.body).toEqual({ name: "invoice_requested", data: { orderId: "o-5" } });
+    expect(attrs(followUp)).toMatchObject({ "mailroom-name": "invoice_requested", traceparent: TRACEPARENT });
+    expect(JSON.parse(attrs(followUp)["mailroom-meta"] ?? "{}")).toMatchObject({
+      parentId: messageId,
+      correlationId: messageId,
+    });
+  });
+});
+
 describe("dead letters read by boto3", () => {
   it("receive_message on the DLQ reads the body unchanged with the reason, attempt and original queue", async () => {
     const q = name("dead");
