@@ -378,6 +378,38 @@ describe("RPC between pika and Mailroom", () => {
   });
 });
 
+describe("names Mailroom cannot register", () => {
+  it("a pika message named order.created or OrderCreated is dead-lettered as unknown, not lost", async () => {
+    const queue = uniqueName("py-names");
+    const app = createApp({ name: "interop", logger: silentLogger });
+    app.handle("order_created", () => {});
+    // Handler names are lowercase, digits and underscores: these cannot be registered at all.
+    expect(() => app.handle("order.created", () => {})).toThrow(/invalid message name/);
+    const { spy } = await work(app, transport(queue));
+    await runPython(py("pika_publish.py"), [
+      ...["--url", AMQP_URL, "--queue", queue, "--mode", "legacy"],
+      ...[
+        "--messages",
+        JSON.stringify([
+          { name: "order.created", data: { id: 1 } },
+          { name: "OrderCreated", data: { id: 2 } },
+        ]),
+      ],
+    ]);
+    const dead = await spy.waitFor({ outcome: "deadLetter", count: 2 });
+    expect(dead.map((r) => (r.outcome as { reason: string }).reason).sort()).toEqual([
+      "unknown_message_name: OrderCreated",
+      "unknown_message_name: order.created",
+    ]);
+    const lines = (
+      await runPython(py("pika_consume.py"), [
+        ...["--url", AMQP_URL, "--queue", `${queue}.dlq`, "--passive", "--count", "2"],
+      ])
+    ).filter((l) => l.ready === undefined);
+    expect(lines.map((l) => l.content_type).sort()).toEqual(["OrderCreated", "order.created"]);
+  });
+});
+
 describe("poison messages from pika", () => {
   it("invalid JSON with content_type application/json is dead-lettered with its reason, readable by pika; the worker keeps running", async () => {
     const queue = uniqueName("py-poison");
