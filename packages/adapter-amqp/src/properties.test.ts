@@ -1,7 +1,7 @@
 import { jsonCodec } from "@mailroom/core";
 import type { MessageProperties } from "amqplib";
 import { describe, expect, it } from "vitest";
-import { publishProperties, readProperties, stringHeaders } from "./properties.ts";
+import { carriedHeaders, publishProperties, readProperties, stringHeaders } from "./properties.ts";
 
 const props = (p: Partial<MessageProperties>): MessageProperties => p as MessageProperties;
 
@@ -56,6 +56,39 @@ describe("AMQP properties", () => {
       b: "2",
       c: "true",
       d: "hi",
+    });
+  });
+
+  it("carries headers onto copies with integers typed 32 or 64-bit, never the byte pika misreads", () => {
+    const decimal = { "!": "decimal", value: { places: 2, digits: 1234 } };
+    const timestamp = { "!": "timestamp", value: 1714566600 };
+    expect(
+      carriedHeaders({
+        small: -7,
+        int: 70_000,
+        big: 2 ** 40,
+        ratio: 0.5,
+        text: "x",
+        flag: true,
+        nothing: null,
+        raw: Buffer.from([0, 255]),
+        price: decimal,
+        at: timestamp,
+        meta: { version: 2, tags: [-1, "a"] },
+        "x-death": [{ count: 1 }],
+      }),
+    ).toEqual({
+      small: { "!": "int", value: -7 },
+      int: { "!": "int", value: 70_000 },
+      big: { "!": "long", value: 2 ** 40 },
+      ratio: 0.5,
+      text: "x",
+      flag: true,
+      nothing: null,
+      raw: Buffer.from([0, 255]),
+      price: decimal,
+      at: timestamp,
+      meta: { version: { "!": "int", value: 2 }, tags: [{ "!": "int", value: -1 }, "a"] },
     });
   });
 

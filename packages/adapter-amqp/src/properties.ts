@@ -120,10 +120,36 @@ export function republishProperties(p: MessageProperties, headers: Record<string
   return options;
 }
 
-/** Headers of a received message without the broker's dead-letter bookkeeping (it grows with every hop). */
+/**
+ * Headers of a received message, to carry onto a re-published copy (retry, defer, dead letter,
+ * redrive), without the broker's dead-letter bookkeeping (it grows with every hop). Integers keep
+ * an explicit width (see `widenIntegers`).
+ */
 export function carriedHeaders(raw: Record<string, unknown> | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (!raw) return out;
-  for (const key in raw) if (!SKIP.has(key)) out[key] = raw[key];
+  for (const key in raw) if (!SKIP.has(key)) out[key] = widenIntegers(raw[key]);
+  return out;
+}
+
+const INT32_MIN = -0x80000000;
+const INT32_MAX = 0x7fffffff;
+
+/**
+ * An integer header value (also inside tables and arrays) typed as a signed 32-bit `I` or 64-bit
+ * `l` field, as pika and the Java client write integers. Left untyped, amqplib re-encodes a small
+ * integer as the signed byte `b`, which pika decodes as unsigned: a -7 that a Python producer
+ * sent would reach a Python reader of the dead-letter queue as 249. Typed values amqplib decoded
+ * (decimal, timestamp), buffers and other values are returned as they are.
+ */
+export function widenIntegers(value: unknown): unknown {
+  if (typeof value === "number") {
+    if (!Number.isInteger(value)) return value;
+    return { "!": value >= INT32_MIN && value <= INT32_MAX ? "int" : "long", value };
+  }
+  if (Array.isArray(value)) return value.map(widenIntegers);
+  if (value === null || typeof value !== "object" || Buffer.isBuffer(value) || "!" in value) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = widenIntegers(v);
   return out;
 }

@@ -378,6 +378,55 @@ describe("RPC between pika and Mailroom", () => {
   });
 });
 
+describe("pika headers of every AMQP type", () => {
+  it("reach the handler as strings, and survive a retry and the dead-letter queue as pika wrote them", async () => {
+    const queue = uniqueName("py-typed");
+    const app = createApp({ name: "payments", logger: silentLogger });
+    const runs: Array<{ attempt: number; headers: Record<string, string> }> = [];
+    app.handle("charge_card", (_data, ctx) => {
+      runs.push({ attempt: ctx.attempt, headers: { ...ctx.envelope.headers } });
+      if (ctx.attempt === 1) ctx.retry({ delayMs: 100 });
+      throw new PermanentError("card declined");
+    });
+    const { spy } = await work(app, transport(queue));
+    await runPython(py("pika_publish.py"), [
+      ...["--url", AMQP_URL, "--queue", queue, "--mode", "legacy"],
+      ...[
+        "--messages",
+        JSON.stringify([{ name: "charge_card", data: { card: "c-1" }, typed_headers: true }]),
+      ],
+    ]);
+    await spy.waitFor({ name: "charge_card", outcome: "deadLetter" });
+    expect(runs.map((r) => r.attempt)).toEqual([1, 2]);
+    for (const r of runs) {
+      expect(r.headers).toMatchObject({
+        retry_count: "3",
+        big: String(2 ** 40),
+        negative: "-7",
+        flag: "true",
+      });
+    }
+    const [dead] = (
+      await runPython(py("pika_consume.py"), [
+        ...["--url", AMQP_URL, "--queue", `${queue}.dlq`, "--passive", "--count", "1"],
+      ])
+    ).filter((l) => l.ready === undefined);
+    expect(dead?.headers).toMatchObject({
+      retry_count: 3,
+      big: 2 ** 40,
+      negative: -7,
+      flag: true,
+      price: "12.34",
+      sent_at: "2024-05-01T12:30:00",
+      meta: { source: "billing", version: 2, tags: ["a", "b"] },
+      hops: ["svc-a", "svc-b"],
+      nothing: null,
+      raw: { base64: "AP8=" },
+      "mailroom-dead-letter-reason": "permanent_error: card declined",
+    });
+  });
+});
+
 describe("names Mailroom cannot register", () => {
   it("a pika message named order.created or OrderCreated is dead-lettered as unknown, not lost", async () => {
     const queue = uniqueName("py-names");

@@ -4,7 +4,8 @@
 
 legacy:   body = json.dumps(data), the message name in content_type, routing key = name
           (or the queue), persistent — the call below, unchanged from those services. An item
-          may add "message_id", "correlation_id" and "headers" (e.g. a traceparent).
+          may add "message_id", "correlation_id", "headers" (e.g. a traceparent) and
+          "typed_headers": true for headers of every AMQP type pika writes (see TYPED_HEADERS).
 envelope: body = json.dumps({"name": ..., "data": ...}), content_type application/json.
 raw:      messages are [{"body": "<text sent as is>", "content_type": ...}] — for poison bodies.
 
@@ -13,6 +14,8 @@ Prints {"published": <name or body>} per message.
 """
 
 import argparse
+import datetime
+import decimal
 import json
 
 from interop import connect, emit, require_pika
@@ -32,6 +35,30 @@ channel = connection.channel()
 channel.confirm_delivery()
 
 
+# What Python services put in headers besides strings: pika encodes each with its own AMQP type
+# (signed 32 and 64-bit integers, boolean, decimal, timestamp, table, array, void, bytes; pika
+# 1.2 cannot encode a float).
+TYPED_HEADERS = {
+    "retry_count": 3,
+    "big": 2**40,
+    "negative": -7,
+    "flag": True,
+    "price": decimal.Decimal("12.34"),
+    "sent_at": datetime.datetime(2024, 5, 1, 12, 30, 0),
+    "meta": {"source": "billing", "version": 2, "tags": ["a", "b"]},
+    "hops": ["svc-a", "svc-b"],
+    "nothing": None,
+    "raw": b"\x00\xff",
+}
+
+
+def headers_of(message):
+    headers = dict(message.get("headers") or {})
+    if message.get("typed_headers"):
+        headers.update(TYPED_HEADERS)
+    return headers or None
+
+
 def routing_key(name):
     return args.queue if args.queue else name
 
@@ -48,7 +75,7 @@ for message in json.loads(args.messages):
                 delivery_mode=2,
                 message_id=message.get("message_id"),
                 correlation_id=message.get("correlation_id"),
-                headers=message.get("headers"),
+                headers=headers_of(message),
             ),
             mandatory=True,
         )
