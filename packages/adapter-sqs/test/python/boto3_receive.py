@@ -5,11 +5,13 @@
 receive_message(MaxNumberOfMessages=10, WaitTimeSeconds=1, MessageAttributeNames=["All"],
 AttributeNames=["All"]) until N messages came, deleting each. Prints {"ready": true} before the
 first receive, then one line per message: {"message_id", "body_text", "body" (when JSON),
-"attributes" ({name: StringValue}), "system" (SentTimestamp, ...), "received_at" (epoch ms)}.
+"attributes" ({name: StringValue, or {"base64": ...} for Binary}), "attribute_types" ({name:
+DataType}), "system" (SentTimestamp, ...), "received_at" (epoch ms)}.
 Exits 2 if the N messages do not come within S seconds.
 """
 
 import argparse
+import base64
 import json
 import time
 
@@ -21,6 +23,13 @@ parser.add_argument("--queue-url", required=True)
 parser.add_argument("--count", type=int, required=True)
 parser.add_argument("--timeout", type=float, default=15)
 args = parser.parse_args()
+
+
+def attribute_value(value):
+    if "BinaryValue" in value:
+        return {"base64": base64.b64encode(value["BinaryValue"]).decode("ascii")}
+    return value.get("StringValue")
+
 
 sqs = sqs_client(args.endpoint)
 deadline = time.monotonic() + args.timeout
@@ -42,8 +51,10 @@ while got < args.count:
             "message_id": message["MessageId"],
             "body_text": message["Body"],
             "attributes": {
-                name: value.get("StringValue")
-                for name, value in message.get("MessageAttributes", {}).items()
+                name: attribute_value(value) for name, value in message.get("MessageAttributes", {}).items()
+            },
+            "attribute_types": {
+                name: value["DataType"] for name, value in message.get("MessageAttributes", {}).items()
             },
             "system": message.get("Attributes", {}),
             "received_at": received_at,

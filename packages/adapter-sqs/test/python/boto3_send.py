@@ -4,7 +4,8 @@
 
 single: one send_message(QueueUrl, MessageBody=json.dumps({"name": ..., "data": ...})) each;
         an item may carry "attributes" ({name: string}) sent as String MessageAttributes, and
-        "group" (FIFO queues): MessageGroupId, with a new MessageDeduplicationId.
+        "group" (FIFO queues): MessageGroupId, with a new MessageDeduplicationId. "typed_attributes":
+        true adds a Number and a Binary attribute (see TYPED_ATTRIBUTES).
 batch:  send_message_batch, 10 entries a call (Id = the item's index).
 raw:    items are {"body": "<text sent as is>"} — for poison bodies.
 
@@ -23,6 +24,12 @@ parser.add_argument("--queue-url", required=True)
 parser.add_argument("--mode", choices=["single", "batch", "raw"], required=True)
 parser.add_argument("--messages", required=True, help="JSON array")
 args = parser.parse_args()
+
+# Attributes of the other SQS data types that Python services send beside strings.
+TYPED_ATTRIBUTES = {
+    "priority": {"DataType": "Number", "StringValue": "5"},
+    "signature": {"DataType": "Binary", "BinaryValue": b"\x00\xffsig"},
+}
 
 sqs = sqs_client(args.endpoint)
 messages = json.loads(args.messages)
@@ -50,6 +57,8 @@ else:
             extra["MessageAttributes"] = {
                 k: {"DataType": "String", "StringValue": v} for k, v in m["attributes"].items()
             }
+        if m.get("typed_attributes"):
+            extra.setdefault("MessageAttributes", {}).update(TYPED_ATTRIBUTES)
         if m.get("group"):
             extra["MessageGroupId"] = m["group"]
             extra["MessageDeduplicationId"] = str(uuid.uuid4())
