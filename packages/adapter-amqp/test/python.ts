@@ -41,6 +41,7 @@ export class PythonProcess {
   readonly #child: ChildProcess;
   readonly #script: string;
   #stderr = "";
+  #closed = false;
   #waiters: Array<() => void> = [];
 
   constructor(script: string, args: string[], env: Record<string, string> = {}) {
@@ -53,8 +54,8 @@ export class PythonProcess {
     this.#child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
       const parts = (partial + chunk).split("\n");
       partial = parts.pop() ?? "";
-      for (const line of parts) if (line.trim()) this.lines.push(JSON.parse(line));
-      for (const wake of this.#waiters.splice(0)) wake();
+      for (const line of parts) if (line.trim()) this.lines.push(parseLine(line));
+      this.#wake();
     });
     this.#child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
       this.#stderr += chunk;
@@ -62,13 +63,20 @@ export class PythonProcess {
     this.exited = new Promise((resolve) => {
       this.#child.once("error", (error) => {
         this.#stderr += String(error);
+        this.#closed = true;
+        this.#wake();
         resolve({ code: -1, stderr: this.#stderr });
       });
       this.#child.once("close", (code) => {
-        for (const wake of this.#waiters.splice(0)) wake();
+        this.#closed = true;
+        this.#wake();
         resolve({ code, stderr: this.#stderr });
       });
     });
+  }
+
+  #wake(): void {
+    for (const wake of this.#waiters.splice(0)) wake();
   }
 
   /** Resolve with the first line matching `match`; reject if the script exits first or after `timeoutMs`. */
@@ -77,14 +85,11 @@ export class PythonProcess {
     timeoutMs = 15_000,
   ): Promise<Record<string, unknown>> {
     const deadline = Date.now() + timeoutMs;
-    let done = false;
-    void this.exited.then(() => {
-      done = true;
-    });
     for (;;) {
       const hit = this.lines.find(match);
       if (hit) return hit;
-      if (done) throw new Error(`${this.#script} exited before printing the line awaited: ${this.#stderr}`);
+      if (this.#closed)
+        throw new Error(`${this.#script} exited before printing the line awaited: ${this.#stderr}`);
       if (Date.now() > deadline)
         throw new Error(`${this.#script} printed no matching line in ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
@@ -117,4 +122,15 @@ export function runPython(
   env?: Record<string, string>,
 ): Promise<Array<Record<string, unknown>>> {
   return new PythonProcess(script, args, env).done();
+}
+
+/** A stdout line: the JSON object the scripts print, or `{ text }` for anything else. */
+function parseLine(line: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(line);
+    if (value && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // not JSON: kept as text below
+  }
+  return { text: line };
 }
