@@ -1,5 +1,14 @@
 import { join } from "node:path";
-import { type App, createApp, isDecodeFailure, PermanentError, silentLogger, Worker } from "@mailroom/core";
+import {
+  type App,
+  type Codec,
+  createApp,
+  isDecodeFailure,
+  jsonCodec,
+  PermanentError,
+  silentLogger,
+  Worker,
+} from "@mailroom/core";
 import { HandlerSpy } from "@mailroom/core/testkit";
 import { connect } from "amqplib";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -201,6 +210,75 @@ describe("Mailroom publishers → pika consumer", () => {
     });
     expect(byType.invoice_requested?.message_id).toEqual(expect.any(String));
     expect(byType.invoice_requested?.message_id).not.toBe("mr-created-1");
+  });
+});
+
+/**
+ * Publishes as the pika services do — body = JSON of the data, the name in content_type — so
+ * their consumers (dispatch on `properties.content_type`, `json.loads(body)`) read Mailroom's
+ * messages unchanged. Decoding: the property names the message and the whole body is the data.
+ */
+function pikaStyleCodec(): Codec {
+  const json = jsonCodec();
+  return {
+    name: "pika-style",
+    encode(input) {
+      const wire = json.encode(input);
+      return { ...wire, body: Buffer.from(JSON.stringify(input.data)), contentType: input.name };
+    },
+    decode(body, meta) {
+      const out = json.decode(body, meta);
+      if ("failed" in out || !meta.name || out.name === meta.name) return out;
+      // The body looked like { name, data } by chance: in this format it is the data.
+      return { ...out, name: meta.name, data: JSON.parse(Buffer.from(body).toString("utf8")) };
+    },
+  };
+}
+
+describe("Mailroom publishing in the pika services' own format", () => {
+  it("with a codec, a pika consumer dispatching on content_type reads json.loads(body) as the data; Mailroom handlers still read it", async () => {
+    const exchange = uniqueName("py-style-ex");
+    const pyQueue = uniqueName("py-style-consumer");
+    foreignQueues.push(pyQueue);
+    const consumer = start("pika_consume.py", [
+      ...["--queue", pyQueue, "--exchange", exchange, "--bind", "invoice_requested", "--count", "2"],
+    ]);
+    await consumer.waitForLine((l) => l.ready === true);
+    const app = createApp({ name: "orders", logger: silentLogger });
+    const seen: Array<{ name: string; data: unknown }> = [];
+    app.handle("order_created", async (data, ctx) => {
+      seen.push({ name: ctx.envelope.name, data });
+      const order = data as { id: string; total: number };
+      await ctx.forward("invoice_requested", { orderId: order.id, amount: order.total });
+    });
+    const queue = uniqueName("py-style");
+    transport(queue); // registers the queue (and its retry / dead-letter queues) for cleanup
+    exchanges.push(exchange);
+    const { worker, transport: t } = await listen(app, AMQP_URL, {
+      queue,
+      exchange,
+      codec: pikaStyleCodec(),
+      logger: silentLogger,
+      worker: { logger: silentLogger },
+    });
+    const spy = new HandlerSpy(worker);
+    stops.push(async () => {
+      await worker.stop();
+      await t.close();
+    });
+    // Looks like { name, data } by chance; in this format it is the data all the same.
+    const lookalike = { name: "n", data: "d" };
+    await t.publisher().publish([
+      { id: "style-1", name: "order_created", data: { id: "o-3", total: 30 } },
+      { name: "invoice_requested", data: lookalike },
+    ]);
+    await spy.waitFor({ id: "style-1", outcome: "ack" });
+    expect(seen).toEqual([{ name: "order_created", data: { id: "o-3", total: 30 } }]);
+    const lines = (await consumer.done()).filter((l) => l.ready === undefined);
+    for (const l of lines) expect(l).toMatchObject({ content_type: "invoice_requested", delivery_mode: 2 });
+    expect(lines.map((l) => l.body)).toEqual(
+      expect.arrayContaining([{ orderId: "o-3", amount: 30 }, lookalike]),
+    );
   });
 });
 
