@@ -9,7 +9,7 @@ import {
 } from "@mailroom/core";
 import { HandlerSpy } from "@mailroom/core/testkit";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-// The Python runner is shared with the AMQP interop tests (see the report: it belongs in core's testkit).
+// The Python runner is shared with the AMQP interop tests; its natural home is @mailroom/core/testkit.
 import { requirePythonModules, runPython } from "../../adapter-amqp/test/python.ts";
 import type { SqsTransport } from "../src/transport.ts";
 import { type Emulator, startEmulator } from "./helpers.ts";
