@@ -153,6 +153,26 @@ describe("pika producers → Mailroom worker", () => {
   });
 });
 
+describe("many pika messages", () => {
+  it("1,000 messages from a pika producer are each handled exactly once", async () => {
+    const queue = uniqueName("py-many");
+    const app = createApp({ name: "interop", logger: silentLogger });
+    const counts = new Map<number, number>();
+    app.handle("tick", (data) => {
+      const n = data as number;
+      counts.set(n, (counts.get(n) ?? 0) + 1);
+    });
+    const { spy } = await work(app, transport(queue, { prefetch: 64 }));
+    const sent = Array.from({ length: 1_000 }, (_, i) => ({ name: "tick", data: i }));
+    await runPython(py("pika_publish.py"), [
+      ...["--url", AMQP_URL, "--queue", queue, "--mode", "legacy", "--messages", JSON.stringify(sent)],
+    ]);
+    await spy.waitFor({ name: "tick", outcome: "ack", count: 1_000 });
+    expect(counts.size).toBe(1_000);
+    expect([...counts.values()].every((c) => c === 1)).toBe(true);
+  });
+});
+
 describe("Mailroom publishers → pika consumer", () => {
   it("a pika consumer reads type, message_id, correlation_id, headers (traceparent) and the {name, data} body of publishes and ctx.forward", async () => {
     const exchange = uniqueName("py-out-ex");
@@ -402,6 +422,33 @@ describe("retries and dead letters of pika messages", () => {
         "mailroom-original-queue": queue,
       },
     });
+  });
+});
+
+describe("redriving pika messages", () => {
+  it("a dead-lettered pika message, redriven, is handled again from its content_type name at attempt 1", async () => {
+    const queue = uniqueName("py-redrive");
+    const app = createApp({ name: "payments", logger: silentLogger });
+    let fixed = false;
+    const runs: Array<{ data: unknown; attempt: number }> = [];
+    app.handle("charge_card", (data, ctx) => {
+      runs.push({ data, attempt: ctx.attempt });
+      if (!fixed) throw new PermanentError("gateway misconfigured");
+    });
+    const t = transport(queue);
+    const { spy } = await work(app, t);
+    await runPython(py("pika_publish.py"), [
+      ...["--url", AMQP_URL, "--queue", queue, "--mode", "legacy"],
+      ...["--messages", JSON.stringify([{ name: "charge_card", data: -7, typed_headers: true }])],
+    ]);
+    await spy.waitFor({ name: "charge_card", outcome: "deadLetter" });
+    fixed = true;
+    expect(await t.admin().redrive()).toBe(1);
+    await spy.waitFor({ name: "charge_card", outcome: "ack" });
+    expect(runs).toEqual([
+      { data: -7, attempt: 1 },
+      { data: -7, attempt: 1 },
+    ]);
   });
 });
 
