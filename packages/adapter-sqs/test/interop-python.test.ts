@@ -110,6 +110,26 @@ describe("boto3 producers → Mailroom worker", () => {
   });
 });
 
+describe("many boto3 messages", () => {
+  it("500 messages from send_message_batch are each handled exactly once", async () => {
+    const q = name("many");
+    const t = await open(q);
+    const { url } = emu.createQueue(q);
+    const counts = new Map<number, number>();
+    const app = createApp({ name: "t", logger: silentLogger });
+    app.handle("tick", (data) => {
+      const n = data as number;
+      counts.set(n, (counts.get(n) ?? 0) + 1);
+    });
+    const { spy } = run(app, t);
+    const sent = Array.from({ length: 500 }, (_, i) => ({ name: "tick", data: i }));
+    await boto3("boto3_send.py", ["--queue-url", url, "--mode", "batch", "--messages", JSON.stringify(sent)]);
+    await spy.waitFor({ name: "tick", outcome: "ack", count: 500 });
+    expect(counts.size).toBe(500);
+    expect([...counts.values()].every((c) => c === 1)).toBe(true);
+  });
+});
+
 describe("boto3 producers → Mailroom worker on a FIFO queue", () => {
   it("messages sent with MessageGroupId run in order within each group", async () => {
     const q = `${name("fifo")}.fifo`;
