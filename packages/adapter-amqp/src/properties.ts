@@ -138,9 +138,9 @@ const INT32_MAX = 0x7fffffff;
 /**
  * An integer header value (also inside tables and arrays) typed as a signed 32-bit `I` or 64-bit
  * `l` field, as pika and the Java client write integers. Left untyped, amqplib re-encodes a small
- * integer as the signed byte `b`, which pika decodes as unsigned: a -7 that a Python producer
- * sent would reach a Python reader of the dead-letter queue as 249. Typed values amqplib decoded
- * (decimal, timestamp), buffers and other values are returned as they are.
+ * integer as the signed byte `b`, which pika 1.2 (still what Debian ships) decodes as unsigned:
+ * a -7 that a Python producer sent reached a Python reader of the dead-letter queue as 249. Typed
+ * values amqplib decoded (decimal, timestamp), buffers and other values are returned as they are.
  */
 export function widenIntegers(value: unknown): unknown {
   if (typeof value === "number") {
