@@ -29,7 +29,7 @@ def require_boto3():
 def _json_protocol_model(raw):
     """The SQS model of an older botocore (AWS query protocol) as the AWS JSON 1.0 protocol.
 
-    Since late 2023 SQS speaks both, and current boto3 uses JSON; Debian bookworm's botocore 1.29
+    SQS now accepts both, and current boto3 sends JSON; Debian bookworm's botocore 1.29
     still sends query requests, which the SQS emulator of the tests (fauxqs) does not parse. The
     operations, their parameters and the messages are the same either way: only member wire
     names (locationName) and result wrappers belong to the query protocol.
