@@ -1,6 +1,12 @@
 import { Headers } from "@mailroom/core";
 import { describe, expect, it } from "vitest";
-import { MAX_ATTRIBUTES, packAttributes, SqsAttributes, unpackAttributes } from "./attributes.ts";
+import {
+  MAX_ATTRIBUTES,
+  packAttributes,
+  packResendAttributes,
+  SqsAttributes,
+  unpackAttributes,
+} from "./attributes.ts";
 import { fromSqsBody, toSqsBody } from "./body.ts";
 import { attemptOf, readReceived } from "./message.ts";
 
@@ -89,6 +95,59 @@ describe("received messages", () => {
     expect(r.meta.headers).toEqual({});
     const listed = readReceived({ ...base, attributes: attrs }, { deadLettered: true });
     expect(listed.meta.headers[Headers.deadLetterReason]).toBe("x");
+  });
+});
+
+describe("re-sent copies keep the producer's own attributes", () => {
+  const sig = new Uint8Array([0, 255, 1]);
+
+  it("as they came, with their types, Binary included (SDK and Lambda shapes)", () => {
+    const sdk = unpackAttributes({
+      tenant: { DataType: "String", StringValue: "acme" },
+      priority: { DataType: "Number", StringValue: "5" },
+      signature: { DataType: "Binary", BinaryValue: sig },
+    });
+    const lambda = unpackAttributes({
+      tenant: { dataType: "String", stringValue: "acme" },
+      priority: { dataType: "Number", stringValue: "5" },
+      signature: { dataType: "Binary", binaryValue: Buffer.from(sig).toString("base64") },
+    });
+    for (const { meta, foreign } of [sdk, lambda]) {
+      const packed = packResendAttributes(
+        { ...meta, headers: { ...meta.headers, [Headers.deadLetterReason]: "r" } },
+        undefined,
+        foreign,
+      );
+      expect(packed.tenant).toEqual({ DataType: "String", StringValue: "acme" });
+      expect(packed.priority).toEqual({ DataType: "Number", StringValue: "5" });
+      expect([...(packed.signature?.BinaryValue ?? [])]).toEqual([...sig]);
+      expect(packed[Headers.deadLetterReason]?.StringValue).toBe("r");
+      // Not packed twice: no mailroom-meta is needed for headers that travel as attributes.
+      expect(packed[SqsAttributes.meta]).toBeUndefined();
+    }
+  });
+
+  it("folds what passes the limit of 10 into mailroom-meta, Binary as base64, and loses nothing", () => {
+    const attributes: Record<string, { DataType: string; StringValue?: string; BinaryValue?: Uint8Array }> =
+      {};
+    for (let i = 0; i < 9; i++) attributes[`a${i}`] = { DataType: "String", StringValue: `v${i}` };
+    attributes.z = { DataType: "Binary", BinaryValue: sig };
+    const { meta, foreign } = unpackAttributes(attributes);
+    const packed = packResendAttributes(
+      {
+        ...meta,
+        id: "m",
+        name: "n",
+        headers: { ...meta.headers, [Headers.deadLetterReason]: "r", [Headers.attempt]: "3" },
+      },
+      undefined,
+      foreign,
+    );
+    expect(Object.keys(packed).length).toBeLessThanOrEqual(MAX_ATTRIBUTES);
+    const back = unpackAttributes(packed).meta.headers;
+    for (let i = 0; i < 9; i++) expect(back[`a${i}`]).toBe(`v${i}`);
+    expect(back.z).toBe(Buffer.from(sig).toString("base64"));
+    expect(back[Headers.deadLetterReason]).toBe("r");
   });
 });
 

@@ -34,6 +34,22 @@ export interface StringAttribute {
 export const MAX_ATTRIBUTES = 10;
 
 /**
+ * A message attribute in the SDK's shape, of any type (`String`, `Number`, `Binary` and their
+ * custom `.suffix` forms). Received attributes Mailroom did not write are kept in this shape so a
+ * re-sent copy (dead letter, long retry, defer, redrive) carries them exactly as they came.
+ */
+export interface SqsAttributeValue {
+  DataType: string;
+  StringValue?: string | undefined;
+  BinaryValue?: Uint8Array | undefined;
+}
+
+/** Attribute names Mailroom owns: the fixed ones, the lifted headers, and any `mailroom-` name. */
+function isMailroomAttribute(name: string): boolean {
+  return name.startsWith("mailroom-") || LIFTED.includes(name);
+}
+
+/**
  * Pack metadata into at most 10 SQS message attributes. `bodyEncoding` is set for base64 bodies.
  */
 export function packAttributes(meta: MessageMeta, bodyEncoding?: "base64"): Record<string, StringAttribute> {
@@ -63,20 +79,64 @@ export function packAttributes(meta: MessageMeta, bodyEncoding?: "base64"): Reco
   return out;
 }
 
-/** Reads one attribute's string value, whatever the shape (SDK `StringValue` or Lambda `stringValue`). */
+/**
+ * Pack metadata for a re-sent copy of a received message, keeping the attributes Mailroom did not
+ * write (`foreign`) as they came, with their types. Headers that came from those attributes are
+ * not packed twice. When Mailroom's attributes and the foreign ones together pass SQS's limit of
+ * 10, the foreign attributes that do not fit are folded into `mailroom-meta` as headers (Binary
+ * ones as base64 text), so nothing is lost.
+ */
+export function packResendAttributes(
+  meta: MessageMeta,
+  bodyEncoding: "base64" | undefined,
+  foreign: Readonly<Record<string, SqsAttributeValue>> | undefined,
+): Record<string, SqsAttributeValue> {
+  if (!foreign) return packAttributes(meta, bodyEncoding);
+  const names = Object.keys(foreign);
+  for (let keep = names.length; keep >= 0; keep--) {
+    const kept = names.slice(0, keep);
+    const headers: Record<string, string> = {};
+    for (const [key, value] of Object.entries(meta.headers)) {
+      if (!kept.includes(key)) headers[key] = value;
+    }
+    for (const key of names.slice(keep)) {
+      const a = foreign[key] as SqsAttributeValue;
+      if (headers[key] === undefined && a.BinaryValue !== undefined) {
+        headers[key] = Buffer.from(a.BinaryValue).toString("base64");
+      }
+    }
+    const own: Record<string, SqsAttributeValue> = packAttributes({ ...meta, headers }, bodyEncoding);
+    if (Object.keys(own).length + keep > MAX_ATTRIBUTES) continue;
+    for (const key of kept) own[key] = foreign[key] as SqsAttributeValue;
+    return own;
+  }
+  return packAttributes(meta, bodyEncoding);
+}
+
+/** Received attributes, in the SDK's shape or Lambda's lowercase one (binary as base64 text). */
 type AttributeBag = Record<
   string,
-  { StringValue?: string; stringValue?: string; DataType?: string; dataType?: string } | undefined
+  | {
+      StringValue?: string | undefined;
+      stringValue?: string | null | undefined;
+      BinaryValue?: Uint8Array | undefined;
+      binaryValue?: string | null | undefined;
+      DataType?: string | undefined;
+      dataType?: string | undefined;
+    }
+  | undefined
 >;
 
 /**
  * Unpack received message attributes into metadata. Attributes Mailroom did not write (String and
- * Number types) become headers, so foreign producers' attributes reach handlers. A `mailroom-meta`
- * that is not valid JSON is ignored (the message is still handled).
+ * Number types) become headers, so foreign producers' attributes reach handlers; all of them,
+ * Binary included, are also returned as `foreign` in the SDK's shape, for re-sent copies. A
+ * `mailroom-meta` that is not valid JSON is ignored (the message is still handled).
  */
 export function unpackAttributes(attributes: AttributeBag | undefined): {
   meta: MessageMeta;
   bodyEncoding: string | undefined;
+  foreign: Record<string, SqsAttributeValue> | undefined;
 } {
   const headers: Record<string, string> = {};
   // Every field declared up front: one object shape for all messages.
@@ -90,10 +150,19 @@ export function unpackAttributes(attributes: AttributeBag | undefined): {
     headers,
   };
   let bodyEncoding: string | undefined;
-  if (!attributes) return { meta, bodyEncoding };
+  let foreign: Record<string, SqsAttributeValue> | undefined;
+  if (!attributes) return { meta, bodyEncoding, foreign };
   for (const key in attributes) {
     const a = attributes[key];
-    const value = a?.StringValue ?? a?.stringValue;
+    if (!a) continue;
+    const value = a.StringValue ?? a.stringValue ?? undefined;
+    if (!isMailroomAttribute(key) && key !== "__proto__") {
+      const kept = foreignValue(a, value);
+      if (kept) {
+        foreign ??= {};
+        foreign[key] = kept;
+      }
+    }
     if (value === undefined) continue;
     switch (key) {
       case SqsAttributes.id:
@@ -112,7 +181,18 @@ export function unpackAttributes(attributes: AttributeBag | undefined): {
         headers[key] = value;
     }
   }
-  return { meta, bodyEncoding };
+  return { meta, bodyEncoding, foreign };
+}
+
+function foreignValue(
+  a: NonNullable<AttributeBag[string]>,
+  value: string | undefined,
+): SqsAttributeValue | undefined {
+  const type = a.DataType ?? a.dataType;
+  if (!type) return undefined;
+  if (value !== undefined) return { DataType: type, StringValue: value };
+  const binary = a.BinaryValue ?? (a.binaryValue ? Buffer.from(a.binaryValue, "base64") : undefined);
+  return binary === undefined ? undefined : { DataType: type, BinaryValue: binary };
 }
 
 function readPacked(text: string, meta: MessageMeta, headers: Record<string, string>): void {

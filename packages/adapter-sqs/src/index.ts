@@ -1,9 +1,7 @@
 export { SqsAdmin, type SqsAdminOptions } from "./admin.ts";
 export { MAX_ATTRIBUTES, packAttributes, SqsAttributes, unpackAttributes } from "./attributes.ts";
-export { Coalescer } from "./batcher.ts";
 export { fromSqsBody, toSqsBody } from "./body.ts";
 export { type ClientSettings, countRequests, createSqsClient } from "./client.ts";
-export { sqsJsonCodec } from "./codec.ts";
 export { RequestCounter } from "./counter.ts";
 export { SqsDelivery } from "./delivery.ts";
 export { type FailedEntry, NoDeadLetterQueueError, PublishFailedError } from "./errors.ts";

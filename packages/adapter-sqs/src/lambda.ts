@@ -4,12 +4,12 @@ import {
   type Codec,
   decodeEnvelope,
   dispatch,
+  jsonCodec,
   type Outgoing,
   type Publisher,
   type PublishOptions,
 } from "@mailroom/core";
 import { fromSqsBody } from "./body.ts";
-import { sqsJsonCodec } from "./codec.ts";
 import type { RequestCounter } from "./counter.ts";
 import { LambdaDelivery } from "./lambda-delivery.ts";
 import type { LambdaContextLike, SqsBatchResponse, SqsLambdaEvent, SqsLambdaRecord } from "./lambda-event.ts";
@@ -18,7 +18,7 @@ import type { SqsQueue } from "./queue.ts";
 
 /** Options of `toLambda`. Every one has a default. */
 export interface ToLambdaOptions {
-  /** Body codec. Default `sqsJsonCodec()` (core's JSON codec). */
+  /** Body codec. Default core's `jsonCodec()`. */
   codec?: Codec;
   /** Most handlers running at once within one event. Default: the whole batch. */
   concurrency?: number;
@@ -59,7 +59,7 @@ export type SqsLambdaHandler = (
  * // or: export const handler = middy(toLambda(app)).use(someMiddleware());
  */
 export function toLambda(app: App, options: ToLambdaOptions = {}): SqsLambdaHandler {
-  const codec = options.codec ?? sqsJsonCodec();
+  const codec = options.codec ?? jsonCodec();
   const margin = options.timeoutMarginMs ?? 500;
   const queues = new Map<string, Promise<SqsQueue>>();
   let client: Promise<SQSClient> | undefined;
@@ -171,7 +171,7 @@ function lazyPublisher(queue: () => Promise<SqsQueue>, options: ToLambdaOptions)
         target = new SqsQueue(q.client, ref.url);
       }
       return new SqsPublisher(target, {
-        codec: options.codec ?? sqsJsonCodec(),
+        codec: options.codec ?? jsonCodec(),
         defaultGroupId: options.defaultGroupId,
       });
     })();

@@ -1,5 +1,5 @@
 import { Headers, type MessageMeta } from "@mailroom/core";
-import { unpackAttributes } from "./attributes.ts";
+import { type SqsAttributeValue, unpackAttributes } from "./attributes.ts";
 
 /** A received SQS message, read once, in the shape both the long-poller and Lambda produce. */
 export interface Received {
@@ -10,6 +10,8 @@ export interface Received {
   readonly bodyEncoding: string | undefined;
   /** Metadata from the attributes: `mailroom-attempt` taken out, `id` and `publishedAt` filled in. */
   readonly meta: MessageMeta;
+  /** Attributes Mailroom did not write, as they came (Binary included), for re-sent copies. */
+  readonly foreign: Readonly<Record<string, SqsAttributeValue>> | undefined;
   readonly groupId: string | undefined;
   /** Handler runs before this receive (the `mailroom-attempt` base). */
   readonly attemptBase: number;
@@ -39,7 +41,7 @@ export function readReceived(
   options?: { deadLettered?: boolean },
 ): Received {
   const deadLettered = options?.deadLettered === true;
-  const { meta, bodyEncoding } = unpackAttributes(input.attributes);
+  const { meta, bodyEncoding, foreign } = unpackAttributes(input.attributes);
   const h = meta.headers;
   let base = 0;
   const raw = h[Headers.attempt];
@@ -61,6 +63,7 @@ export function readReceived(
     body: input.body ?? "",
     bodyEncoding,
     meta,
+    foreign,
     groupId: input.groupId,
     attemptBase: base,
     receiveCount: Number.isInteger(count) && count > 0 ? count : 1,

@@ -6,9 +6,8 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { Headers, type MessageMeta, TransportError } from "@mailroom/core";
-import { packAttributes } from "./attributes.ts";
-import { Coalescer } from "./batcher.ts";
+import { Coalescer, Headers, type MessageMeta, TransportError } from "@mailroom/core";
+import { packResendAttributes } from "./attributes.ts";
 import { NoDeadLetterQueueError } from "./errors.ts";
 import type { Received } from "./message.ts";
 import { queueNameOf } from "./url.ts";
@@ -105,7 +104,8 @@ export class SqsQueue implements QueueRef {
   }
 
   /**
-   * Send the received message again (same body, same metadata plus `headers`) to `to`, delayed
+   * Send the received message again (same body, same metadata plus `headers`, the producer's own
+   * attributes kept with their types) to `to`, delayed
    * by `delayMs` (≤ 15 min; ignored on FIFO queues, which have no per-message delay).
    */
   async resend(r: Received, to: QueueRef, headers: Record<string, string>, delayMs = 0): Promise<void> {
@@ -115,7 +115,7 @@ export class SqsQueue implements QueueRef {
       new SendMessageCommand({
         QueueUrl: to.url,
         MessageBody: r.body,
-        MessageAttributes: packAttributes(meta, encoding),
+        MessageAttributes: packResendAttributes(meta, encoding, r.foreign),
         DelaySeconds: to.fifo || delayMs <= 0 ? undefined : Math.min(900, Math.ceil(delayMs / 1000)),
         MessageGroupId: to.fifo ? (r.groupId ?? "default") : undefined,
         MessageDeduplicationId: to.fifo ? `${r.messageId}-${r.receiveCount}` : undefined,

@@ -8,13 +8,13 @@ import {
   type Codec,
   ConfigError,
   describeError,
+  jsonCodec,
   type Logger,
   type Transport,
   TransportError,
 } from "@mailroom/core";
 import { SqsAdmin, type SqsAdminOptions } from "./admin.ts";
 import { countRequests, createSqsClient } from "./client.ts";
-import { sqsJsonCodec } from "./codec.ts";
 import { RequestCounter } from "./counter.ts";
 import { SqsPublisher } from "./publisher.ts";
 import { SqsQueue } from "./queue.ts";
@@ -27,7 +27,7 @@ export interface SqsTransportOptions extends Partial<SqsUrl> {
   client?: SQSClient;
   /** Extra `new SQSClient(…)` configuration (retry strategy, request handler, credentials provider…). */
   clientConfig?: SQSClientConfig;
-  /** Body codec. Default `sqsJsonCodec()` (core's JSON codec, 1 MiB limit). */
+  /** Body codec. Default core's `jsonCodec({ maxBytes: 1 MiB })`. */
   codec?: Codec;
   /** Most bytes in one SendMessageBatch. Default 262,144. */
   maxBatchBytes?: number;
@@ -142,7 +142,7 @@ export async function openTransport(
 ): Promise<SqsTransport> {
   const parsed = parseSqsUrl(url);
   const o = { ...parsed, ...definedOnly(options) };
-  const codec = options.codec ?? sqsJsonCodec({ maxBytes: 1024 * 1024 });
+  const codec = options.codec ?? jsonCodec({ maxBytes: 1024 * 1024 });
   const requests = new RequestCounter();
   let client = options.client;
   if (client) countRequests(client, requests);

@@ -311,11 +311,8 @@ describe("dead letters read by boto3", () => {
 });
 
 describe("a boto3 producer's own attributes through the dead-letter queue", () => {
-  // Fails today: SqsQueue.resend (src/queue.ts) re-packs the message with packAttributes, which
-  // folds every attribute Mailroom did not write into the `mailroom-meta` JSON, and Binary ones are
-  // lost (unpackAttributes reads only StringValue). Fix: keep the received attributes Mailroom did
-  // not write as they came (DataType, StringValue / BinaryValue) on the re-sent copy, folding into
-  // `mailroom-meta` only what would pass the 10-attribute limit.
+  // The re-sent copy keeps the attributes Mailroom did not write as they came (type and value,
+  // Binary included); only what would pass SQS's 10-attribute limit is folded into mailroom-meta.
   it("keeps the producer's String, Number and Binary attributes as attributes of the same type", async () => {
     const q = name("dead-attrs");
     const t = await open(q);

@@ -135,10 +135,17 @@ function isObject(value: unknown): value is Record<string, unknown> {
  */
 function openingBrackets(bytes: Uint8Array, limit: number): number {
   let n = 0;
-  for (let i = bytes.indexOf(0x7b); i !== -1; i = bytes.indexOf(0x7b, i + 1)) if (++n > limit) return n;
-  for (let i = bytes.indexOf(0x5b); i !== -1; i = bytes.indexOf(0x5b, i + 1)) if (++n > limit) return n;
+  for (let i = indexOfByte.call(bytes, 0x7b); i !== -1; i = indexOfByte.call(bytes, 0x7b, i + 1)) {
+    if (++n > limit) return n;
+  }
+  for (let i = indexOfByte.call(bytes, 0x5b); i !== -1; i = indexOfByte.call(bytes, 0x5b, i + 1)) {
+    if (++n > limit) return n;
+  }
   return n;
 }
+
+/** V8's own TypedArray search, also for Buffers (whose `indexOf` crosses into C++ on every call). */
+const indexOfByte = Uint8Array.prototype.indexOf;
 
 /** Deepest bracket nesting outside strings; stops counting once past `limit`. */
 function nestingDepth(text: string, limit: number): number {
