@@ -65,7 +65,7 @@ function middyHandler(): Handler {
         await noop(m.data);
       }),
     ),
-  ).use(sqsPartialBatchFailure({ logger: false }));
+  ).use(sqsPartialBatchFailure({ logger: () => {} }));
   return (e) => h(e, {} as never) as unknown as ReturnType<Handler>;
 }
 

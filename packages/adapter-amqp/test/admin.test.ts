@@ -1,17 +1,12 @@
-import { createApp, openTransport, PermanentError, silentLogger, Worker } from "@mailroom/core";
-import { HandlerSpy } from "@mailroom/core/testkit";
+import { createApp, openTransport, PermanentError, silentLogger } from "@mailroom/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AmqpSource, AmqpTransport } from "../src/index.ts";
-import { AMQP_URL, cleanup, sharedBrokerLock, transport, uniqueName, until } from "./helpers.ts";
+import { AMQP_URL, sharedBrokerLock, testScope, transport, uniqueName, until } from "./helpers.ts";
 
 sharedBrokerLock({ beforeAll, afterAll });
 
-const exchanges: string[] = [];
-const stops: Array<() => Promise<void>> = [];
-afterAll(async () => {
-  for (const stop of stops.reverse()) await stop();
-  await cleanup(exchanges);
-});
+const scope = testScope(afterAll);
+const { exchanges, stops } = scope;
 
 describe("queue admin and URL opening", () => {
   it("lists dead letters with reason, attempts and origin, without removing them, and redrives them", async () => {
@@ -22,17 +17,7 @@ describe("queue admin and URL opening", () => {
     app.handle("fragile", (data) => {
       if (!healthy) throw new PermanentError(`cannot handle ${(data as { n: number }).n} yet`);
     });
-    const worker = new Worker(app, t.source(), {
-      concurrency: 4,
-      publisher: t.publisher(),
-      logger: silentLogger,
-    });
-    const spy = new HandlerSpy(worker);
-    void worker.start();
-    stops.push(async () => {
-      await worker.stop();
-      await t.close();
-    });
+    const { spy } = scope.run(app, t, { concurrency: 4 });
     await t.publisher().publish([1, 2, 3].map((n) => ({ id: `dl-${n}`, name: "fragile", data: { n } })));
     await spy.waitFor({ name: "fragile", outcome: "deadLetter", count: 3 });
     const admin = t.admin();
@@ -84,13 +69,7 @@ describe("queue admin and URL opening", () => {
     app.handle("thing_done", () => {});
     const source = t.source() as AmqpSource;
     await source.subscribe(app.names());
-    const worker = new Worker(app, source, { publisher: t.publisher(), logger: silentLogger });
-    const spy = new HandlerSpy(worker);
-    void worker.start();
-    stops.push(async () => {
-      await worker.stop();
-      await t.close();
-    });
+    const { spy } = scope.run(app, t, { concurrency: 16 }, source);
     await until(
       async () => {
         try {

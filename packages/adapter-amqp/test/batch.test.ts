@@ -1,14 +1,9 @@
-import { createApp, silentLogger, Worker } from "@mailroom/core";
-import { HandlerSpy } from "@mailroom/core/testkit";
+import { createApp, silentLogger } from "@mailroom/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanup, sharedBrokerLock, transport, uniqueName } from "./helpers.ts";
+import { sharedBrokerLock, testScope, transport, uniqueName } from "./helpers.ts";
 
 sharedBrokerLock({ beforeAll, afterAll });
-const stops: Array<() => Promise<void>> = [];
-afterAll(async () => {
-  for (const stop of stops.reverse()) await stop();
-  await cleanup();
-});
+const scope = testScope(afterAll);
 
 describe("batch consume", () => {
   it("flushes by size and by interval, with per-message outcomes", async () => {
@@ -26,18 +21,7 @@ describe("batch consume", () => {
       }
       return undefined;
     });
-    const worker = new Worker(app, t.source(), {
-      concurrency: 10,
-      batchSize: 10,
-      publisher: t.publisher(),
-      logger: silentLogger,
-    });
-    const spy = new HandlerSpy(worker);
-    void worker.start();
-    stops.push(async () => {
-      await worker.stop();
-      await t.close();
-    });
+    const { spy } = scope.run(app, t, { concurrency: 10, batchSize: 10 });
     await t.publisher().publish(Array.from({ length: 5 }, (_, n) => ({ name: "row", data: { n } })));
     await spy.waitFor({ name: "row", outcome: "ack", count: 4 });
     expect(calls[0]!.size).toBe(5);

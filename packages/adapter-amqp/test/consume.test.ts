@@ -1,32 +1,13 @@
-import { createApp, silentLogger, Worker } from "@mailroom/core";
+import { createApp, silentLogger } from "@mailroom/core";
 import { HandlerSpy } from "@mailroom/core/testkit";
 import { connect } from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AmqpTransport, listen, TopologyError } from "../src/index.ts";
-import { AMQP_URL, cleanup, sendRaw, sharedBrokerLock, transport, uniqueName, until } from "./helpers.ts";
+import { AMQP_URL, sendRaw, sharedBrokerLock, testScope, transport, uniqueName, until } from "./helpers.ts";
 
 sharedBrokerLock({ beforeAll, afterAll });
-const exchanges: string[] = [];
-const stops: Array<() => Promise<void>> = [];
-afterAll(async () => {
-  for (const stop of stops.reverse()) await stop();
-  await cleanup(exchanges);
-});
-
-function run(app: ReturnType<typeof createApp>, t: AmqpTransport) {
-  const worker = new Worker(app, t.source(), {
-    concurrency: 4,
-    publisher: t.publisher(),
-    logger: silentLogger,
-  });
-  const spy = new HandlerSpy(worker);
-  void worker.start();
-  stops.push(async () => {
-    await worker.stop();
-    await t.close();
-  });
-  return { worker, spy };
-}
+const scope = testScope(afterAll);
+const { exchanges, stops, run } = scope;
 
 describe("consuming from RabbitMQ", () => {
   it("handles a message published as pika services do: body = JSON of data, content_type = the name", async () => {
@@ -66,18 +47,7 @@ describe("consuming from RabbitMQ", () => {
       return open(model);
     };
     // Two receive loops race the first connection, as the Worker's do.
-    const worker = new Worker(app, source, {
-      concurrency: 16,
-      batchSize: 4,
-      publisher: t.publisher(),
-      logger: silentLogger,
-    });
-    const spy = new HandlerSpy(worker);
-    void worker.start();
-    stops.push(async () => {
-      await worker.stop();
-      await t.close();
-    });
+    const { spy } = run(app, t, { concurrency: 16, batchSize: 4 }, source);
     await t.publisher().publish([{ id: "lazy-1", name: "lazy_one", data: 1 }]);
     await spy.waitFor({ id: "lazy-1", outcome: "ack" });
     const conn = await connect(AMQP_URL);

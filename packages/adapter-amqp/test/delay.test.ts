@@ -1,32 +1,14 @@
-import { createApp, silentLogger, Worker } from "@mailroom/core";
-import { HandlerSpy } from "@mailroom/core/testkit";
+import { type App, createApp, silentLogger } from "@mailroom/core";
 import { connect } from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AmqpTransport } from "../src/index.ts";
-import { AMQP_URL, cleanup, sharedBrokerLock, transport, uniqueName } from "./helpers.ts";
+import { AMQP_URL, sharedBrokerLock, testScope, transport, uniqueName } from "./helpers.ts";
 
 sharedBrokerLock({ beforeAll, afterAll });
-const exchanges: string[] = [];
-const stops: Array<() => Promise<void>> = [];
-afterAll(async () => {
-  for (const stop of stops.reverse()) await stop();
-  await cleanup(exchanges);
-});
+const scope = testScope(afterAll);
+const { exchanges } = scope;
 
-function run(app: ReturnType<typeof createApp>, t: AmqpTransport) {
-  const worker = new Worker(app, t.source(), {
-    concurrency: 8,
-    publisher: t.publisher(),
-    logger: silentLogger,
-  });
-  const spy = new HandlerSpy(worker);
-  void worker.start();
-  stops.push(async () => {
-    await worker.stop();
-    await t.close();
-  });
-  return { worker, spy };
-}
+const run = (app: App, t: AmqpTransport) => scope.run(app, t, { concurrency: 8 });
 
 describe("delay buckets", () => {
   it("delayed publishes are handled in order of due time, whatever order they were sent in", async () => {

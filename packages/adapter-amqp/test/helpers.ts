@@ -1,4 +1,5 @@
-import { silentLogger } from "@mailroom/core";
+import { type App, type Source, silentLogger, Worker, type WorkerOptions } from "@mailroom/core";
+import { HandlerSpy } from "@mailroom/core/testkit";
 import { connect } from "amqplib";
 import { AmqpTransport } from "../src/index.ts";
 import type { AmqpTransportOptions } from "../src/options.ts";
@@ -118,4 +119,38 @@ export function sharedBrokerLock(hooks: {
   hooks.afterAll(async () => {
     await release?.();
   });
+}
+
+/**
+ * A test file's scope: things to stop and exchanges to delete once its tests are done, and
+ * `run`, which starts a Worker (with a HandlerSpy) stopped together with its transport.
+ * Call at the top level of a test file.
+ */
+export function testScope(afterAll: (fn: () => Promise<void>) => void, options: { tolerant?: boolean } = {}) {
+  const exchanges: string[] = [];
+  const stops: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    for (const stop of stops.reverse()) {
+      // After a broker restart or a kill, some of these have nothing left to close.
+      if (options.tolerant) await stop().catch(() => {});
+      else await stop();
+    }
+    await cleanup(exchanges);
+  });
+  function run(app: App, t: AmqpTransport, workerOptions: WorkerOptions = {}, source: Source = t.source()) {
+    const worker = new Worker(app, source, {
+      concurrency: 4,
+      publisher: t.publisher(),
+      logger: silentLogger,
+      ...workerOptions,
+    });
+    const spy = new HandlerSpy(worker);
+    void worker.start();
+    stops.push(async () => {
+      await worker.stop();
+      await t.close();
+    });
+    return { worker, spy };
+  }
+  return { exchanges, stops, run };
 }

@@ -7,13 +7,12 @@ import {
   jsonCodec,
   PermanentError,
   silentLogger,
-  Worker,
 } from "@mailroom/core";
 import { HandlerSpy } from "@mailroom/core/testkit";
 import { connect } from "amqplib";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type AmqpTransport, DEFAULT_DELAY_BUCKETS, delayName, listen } from "../src/index.ts";
-import { AMQP_URL, cleanup, sharedBrokerLock, transport, uniqueName } from "./helpers.ts";
+import { AMQP_URL, sharedBrokerLock, testScope, transport, uniqueName } from "./helpers.ts";
 import { PythonProcess, requirePythonModules, runPython } from "./python.ts";
 
 // Real pika 1.x clients (Debian's python3-pika, installed by scripts/services.sh) talking to a
@@ -24,16 +23,13 @@ sharedBrokerLock({ beforeAll, afterAll });
 // report them as skipped).
 beforeEach(() => requirePythonModules(["pika"]));
 
-const exchanges: string[] = [];
 /** Exchanges that delayed publishes went through: their delay exchanges and queues are removed too. */
 const delayed: string[] = [];
 const foreignQueues: string[] = [];
-const stops: Array<() => Promise<void>> = [];
 const scripts: PythonProcess[] = [];
+// vitest runs afterAll hooks in reverse order of registration: the scripts are killed first, then
+// the scope stops workers and deletes Mailroom's queues, then this removes the rest.
 afterAll(async () => {
-  for (const p of scripts) p.kill();
-  for (const stop of stops.reverse()) await stop();
-  await cleanup(exchanges);
   const conn = await connect(AMQP_URL);
   const ch = await conn.createChannel();
   for (const q of foreignQueues) await ch.deleteQueue(q);
@@ -44,6 +40,11 @@ afterAll(async () => {
     }
   }
   await conn.close();
+});
+const scope = testScope(afterAll);
+const { exchanges, stops } = scope;
+afterAll(() => {
+  for (const p of scripts) p.kill();
 });
 
 /** A script of test/python/. */
@@ -77,18 +78,7 @@ async function serve(app: App, queue: string, exchange: string) {
 /** A Worker on `queue` without an exchange (the default exchange routes by queue name). */
 async function work(app: App, t: AmqpTransport) {
   await t.connect();
-  const worker = new Worker(app, t.source(), {
-    concurrency: 4,
-    publisher: t.publisher(),
-    logger: silentLogger,
-  });
-  const spy = new HandlerSpy(worker);
-  void worker.start();
-  stops.push(async () => {
-    await worker.stop();
-    await t.close();
-  });
-  return { worker, spy };
+  return scope.run(app, t);
 }
 
 function recorder() {

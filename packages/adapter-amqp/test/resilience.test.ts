@@ -3,24 +3,23 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { createApp, type Outgoing, PermanentError, silentLogger, uuidv7, Worker } from "@mailroom/core";
-import { HandlerSpy } from "@mailroom/core/testkit";
+import { createApp, type Outgoing, PermanentError, silentLogger, uuidv7 } from "@mailroom/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PublishBufferFullError } from "../src/index.ts";
-import { AMQP_URL, brokerLock, cleanup, transport, uniqueName, until } from "./helpers.ts";
+import { AMQP_URL, brokerLock, testScope, transport, uniqueName, until } from "./helpers.ts";
 
 const run = promisify(execFile);
-const stops: Array<() => Promise<void>> = [];
 let release: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
   release = await brokerLock("exclusive");
 }, 300_000);
+// Registered before the scope's own afterAll, so it runs after it (vitest runs afterAll hooks in reverse).
 afterAll(async () => {
-  for (const stop of stops.reverse()) await stop().catch(() => {});
-  await cleanup();
   await release?.();
 });
+const scope = testScope(afterAll, { tolerant: true });
+const { stops } = scope;
 
 const rabbitmqctl = (...args: string[]) => run("rabbitmqctl", ["-q", ...args], { timeout: 120_000 });
 
@@ -48,17 +47,7 @@ describe("resilience (real broker restarts and crashes)", () => {
     });
     const first = messages(2_000);
     await t.publisher().publish(first);
-    const worker = new Worker(app, t.source(), {
-      concurrency: 8,
-      publisher: t.publisher(),
-      logger: silentLogger,
-    });
-    const spy = new HandlerSpy(worker);
-    void worker.start();
-    stops.push(async () => {
-      await worker.stop();
-      await t.close();
-    });
+    const { spy } = scope.run(app, t, { concurrency: 8 });
     await until(() => processed.size >= 300, 30_000, "300 messages processed");
 
     const down = new Promise<void>((resolve) => t.connection.once("disconnected", () => resolve()));

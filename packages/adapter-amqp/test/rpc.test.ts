@@ -1,15 +1,12 @@
-import { createApp, silentLogger, Worker } from "@mailroom/core";
+import { createApp, silentLogger } from "@mailroom/core";
 import { connect } from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PublishRejectedError, RpcTimeoutError } from "../src/index.ts";
-import { AMQP_URL, cleanup, sharedBrokerLock, transport, uniqueName } from "./helpers.ts";
+import { AMQP_URL, sharedBrokerLock, testScope, transport, uniqueName } from "./helpers.ts";
 
 sharedBrokerLock({ beforeAll, afterAll });
-const stops: Array<() => Promise<void>> = [];
-afterAll(async () => {
-  for (const stop of stops.reverse()) await stop();
-  await cleanup();
-});
+const scope = testScope(afterAll);
+const { stops } = scope;
 
 async function server(queue: string) {
   const t = await transport(queue).connect();
@@ -18,16 +15,7 @@ async function server(queue: string) {
     const { sku, qty } = data as { sku: string; qty: number };
     return { sku, total: qty * 2.5 };
   });
-  const worker = new Worker(app, t.source(), {
-    concurrency: 8,
-    publisher: t.publisher(),
-    logger: silentLogger,
-  });
-  void worker.start();
-  stops.push(async () => {
-    await worker.stop();
-    await t.close();
-  });
+  scope.run(app, t, { concurrency: 8 });
   return t;
 }
 

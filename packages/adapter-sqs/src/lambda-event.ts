@@ -15,7 +15,6 @@ export interface SqsLambdaRecord {
     ApproximateReceiveCount: string;
     SentTimestamp: string;
     MessageGroupId?: string | undefined;
-    [name: string]: string | undefined;
   };
   messageAttributes: Record<
     string,

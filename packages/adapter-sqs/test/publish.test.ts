@@ -1,4 +1,4 @@
-import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { ReceiveMessageCommand, type SendMessageBatchRequest } from "@aws-sdk/client-sqs";
 import { ConfigError, createApp, Headers, silentLogger, uuidv7, Worker } from "@mailroom/core";
 import { HandlerSpy } from "@mailroom/core/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -70,7 +70,7 @@ describe("SqsPublisher", () => {
     // SQS answers InternalError for single entries now and then; simulate one on the first batch.
     t.client.middlewareStack.add(
       (next) => async (args) => {
-        const input = args.input as { Entries?: Array<{ Id: string }> };
+        const input = args.input as SendMessageBatchRequest;
         if (!input.Entries) return next(args);
         attempts.push(input.Entries.length);
         if (injected) return next(args);
