@@ -15,6 +15,12 @@ export function toSqsBody(bytes: Uint8Array): { body: string; encoding?: "base64
   return { body: Buffer.from(bytes).toString("base64"), encoding: "base64" };
 }
 
+/** A received body as the codec reads it: the text itself, or the bytes of a base64 body. */
+export function receivedBody(body: string | undefined, encoding: string | undefined): Uint8Array | string {
+  if (body === undefined) return "";
+  return encoding === "base64" ? Buffer.from(body, "base64") : body;
+}
+
 /** The bytes of a received body. */
 export function fromSqsBody(body: string | undefined, encoding: string | undefined): Uint8Array {
   if (body === undefined) return new Uint8Array(0);

@@ -9,7 +9,7 @@ import {
   type Publisher,
   type PublishOptions,
 } from "@mailroom/core";
-import { fromSqsBody } from "./body.ts";
+import { receivedBody } from "./body.ts";
 import type { RequestCounter } from "./counter.ts";
 import { LambdaDelivery } from "./lambda-delivery.ts";
 import type { LambdaContextLike, SqsBatchResponse, SqsLambdaEvent, SqsLambdaRecord } from "./lambda-event.ts";
@@ -143,7 +143,7 @@ function toDelivery(
     sentTimestamp: a.SentTimestamp,
     groupId: a.MessageGroupId,
   });
-  const envelope = decodeEnvelope(codec, fromSqsBody(record.body, received.bodyEncoding), received.meta, {
+  const envelope = decodeEnvelope(codec, receivedBody(record.body, received.bodyEncoding), received.meta, {
     attempt: attemptOf(received),
     transport: { kind: "sqs", queue: queueName, raw: record, groupId: received.groupId },
   });

@@ -12,7 +12,7 @@ import {
   type Source,
   TransportError,
 } from "@mailroom/core";
-import { fromSqsBody } from "./body.ts";
+import { receivedBody } from "./body.ts";
 import { SqsDelivery } from "./delivery.ts";
 import { attemptOf, type Received, readReceived } from "./message.ts";
 import type { SqsQueue } from "./queue.ts";
@@ -96,7 +96,7 @@ export class SqsSource implements Source {
       sentTimestamp: a?.SentTimestamp,
       groupId: a?.MessageGroupId,
     });
-    const envelope = decodeEnvelope(this.#codec, fromSqsBody(m.Body, received.bodyEncoding), received.meta, {
+    const envelope = decodeEnvelope(this.#codec, receivedBody(m.Body, received.bodyEncoding), received.meta, {
       attempt: attemptOf(received),
       transport: { kind: "sqs", queue: this.#queue.name, raw: m, groupId: received.groupId },
     });

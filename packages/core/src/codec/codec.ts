@@ -42,6 +42,12 @@ export interface Codec {
   encode(input: EncodeInput): WireMessage;
   /** `meta` holds what the transport carried beside the body; missing id / time come from the transport. */
   decode(body: Uint8Array, meta: MessageMeta): Decoded | { failed: true; reason: string };
+  /**
+   * Optional: decode a body the transport already holds as text (SQS, MNS and Lambda events carry
+   * bodies as strings), with the same limits and reasons as `decode` of its UTF-8 bytes. Saves
+   * the round trip through bytes; without it, `decodeEnvelope` encodes the text and calls `decode`.
+   */
+  decodeText?(text: string, meta: MessageMeta): Decoded | { failed: true; reason: string };
 }
 
 /** Context a transport adds to a decoded body. */
@@ -50,23 +56,33 @@ export interface DeliveryInfo {
   transport: TransportInfo;
 }
 
+const textEncoder = new TextEncoder();
+
 /**
  * Decode a received body into an `Envelope` or a `DecodeFailure`. The one function every
- * transport calls, so poison handling is the same everywhere.
+ * transport calls, so poison handling is the same everywhere. `body` may be text when the
+ * transport holds it so (the codec's `decodeText` reads it without a copy to bytes).
  */
 export function decodeEnvelope(
   codec: Codec,
-  body: Uint8Array,
+  body: Uint8Array | string,
   meta: MessageMeta,
   info: DeliveryInfo,
 ): Envelope | DecodeFailure {
-  const decoded = codec.decode(body, meta);
+  let bytes = typeof body === "string" ? undefined : body;
+  let decoded: Decoded | { failed: true; reason: string };
+  if (typeof body !== "string") decoded = codec.decode(body, meta);
+  else if (codec.decodeText) decoded = codec.decodeText(body, meta);
+  else {
+    bytes = textEncoder.encode(body);
+    decoded = codec.decode(bytes, meta);
+  }
   if ("failed" in decoded) {
     return {
       failed: true,
       reason: decoded.reason,
       meta,
-      body,
+      body: bytes ?? textEncoder.encode(body as string),
       attempt: info.attempt,
       transport: info.transport,
     };

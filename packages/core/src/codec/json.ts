@@ -1,4 +1,4 @@
-import { isUtf8 } from "node:buffer";
+import { Buffer, isUtf8 } from "node:buffer";
 import type { MessageMeta } from "../envelope.ts";
 import { uuidv7 } from "../ids.ts";
 import type { Codec, Decoded, EncodeInput, WireMessage } from "./codec.ts";
@@ -75,19 +75,40 @@ export function jsonCodec(options: JsonCodecOptions = {}): Codec {
       ) {
         return fail(`JSON nesting is deeper than ${maxDepth}`);
       }
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch (error) {
-        return fail(`body is not JSON (${(error as Error).message.slice(0, 120)})`);
+      return parse(text, meta);
+    },
+    decodeText(text: string, meta: MessageMeta) {
+      // UTF-8 takes 1 to 3 bytes per UTF-16 unit: count exactly only when the bounds straddle the limit.
+      if (text.length * 3 > maxBytes) {
+        const size = Buffer.byteLength(text, "utf8");
+        if (size > maxBytes) return fail(`body is ${size} bytes, over the limit of ${maxBytes}`);
       }
-      if (rejectProto && (text.includes("__proto__") || text.includes("constructor"))) {
-        const bad = findPrototypeKey(parsed);
-        if (bad) return fail(`body has a forbidden key "${bad}"`);
+      // A lone surrogate has no UTF-8 form: the same body as bytes would not be UTF-8.
+      if (!text.isWellFormed()) return fail("body is not valid UTF-8");
+      if (
+        text.length > maxDepth &&
+        openingBracketsInText(text, maxDepth) > maxDepth &&
+        nestingDepth(text, maxDepth) > maxDepth
+      ) {
+        return fail(`JSON nesting is deeper than ${maxDepth}`);
       }
-      return fromParsed(parsed, meta);
+      return parse(text, meta);
     },
   };
+
+  function parse(text: string, meta: MessageMeta): Decoded | { failed: true; reason: string } {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      return fail(`body is not JSON (${(error as Error).message.slice(0, 120)})`);
+    }
+    if (rejectProto && (text.includes("__proto__") || text.includes("constructor"))) {
+      const bad = findPrototypeKey(parsed);
+      if (bad) return fail(`body has a forbidden key "${bad}"`);
+    }
+    return fromParsed(parsed, meta);
+  }
 }
 
 function fail(reason: string) {
@@ -141,6 +162,14 @@ function openingBrackets(bytes: Uint8Array, limit: number): number {
   for (let i = indexOfByte.call(bytes, 0x5b); i !== -1; i = indexOfByte.call(bytes, 0x5b, i + 1)) {
     if (++n > limit) return n;
   }
+  return n;
+}
+
+/** `{` and `[` in a text, counted up to `limit + 1`. */
+function openingBracketsInText(text: string, limit: number): number {
+  let n = 0;
+  for (let i = text.indexOf("{"); i !== -1; i = text.indexOf("{", i + 1)) if (++n > limit) return n;
+  for (let i = text.indexOf("["); i !== -1; i = text.indexOf("[", i + 1)) if (++n > limit) return n;
   return n;
 }
 

@@ -261,11 +261,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
     let failures = 0;
     const capacity = this.#concurrency + this.#batchSize;
     while (this.#state === "running") {
-      if (this.held >= this.#concurrency || this.held + this.#reserved >= capacity) {
+      // Only whole batches are asked for: a receive of the few slots left would cost a request
+      // for a handful of messages (SQS and MNS bill and throttle per request).
+      if (this.held >= this.#concurrency || this.held + this.#reserved + this.#batchSize > capacity) {
         await new Promise<void>((r) => this.#capacityWaiters.push(r));
         continue;
       }
-      const want = Math.min(this.#batchSize, capacity - this.held - this.#reserved);
+      const want = this.#batchSize;
       this.#reserved += want;
       let deliveries: Delivery[];
       try {
