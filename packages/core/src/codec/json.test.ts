@@ -123,4 +123,33 @@ describe("jsonCodec", () => {
       headers: { "mailroom-attempt": "2" },
     });
   });
+
+  it("decodeText reads a text body exactly as decode reads its UTF-8 bytes, failures and reasons included", () => {
+    const bodies = [
+      '{"name":"a","data":{"x":[1,2,{"y":"é 😀"}]}}',
+      '{"name": "a", "data": {',
+      '{"data": {"n": 1}}',
+      `{"name":"a","data":${"[".repeat(10_000)}${"]".repeat(10_000)}}`,
+      `{"name":"a","data":${"[".repeat(64)}${"]".repeat(64)}}`,
+      `{"name":"a","data":${"[".repeat(63)}${"]".repeat(63)}}`,
+      `{"name":"a","data":{"s":"${"[".repeat(100)}"}}`,
+      '{"name":"a","data":{"__proto__":{"p":1}}}',
+      `{"name":"a","data":"${"é".repeat(600)}"}`,
+      `{"name":"a","data":"${"x".repeat(2048)}"}`,
+    ];
+    const small = jsonCodec({ maxBytes: 1024 });
+    const fixed = { id: "fixed", publishedAt: new Date(0), headers: {} };
+    for (const body of bodies) {
+      expect(small.decodeText?.(body, fixed)).toEqual(small.decode(enc(body), fixed));
+    }
+    expect(small.decodeText?.(bodies[8]!, fixed)).toEqual({
+      failed: true,
+      reason: "decode_failed: body is 1222 bytes, over the limit of 1024",
+    });
+    // A lone surrogate has no UTF-8 form.
+    expect(small.decodeText?.(`{"name":"a","data":"${String.fromCharCode(0xd800)}"}`, fixed)).toEqual({
+      failed: true,
+      reason: "decode_failed: body is not valid UTF-8",
+    });
+  });
 });

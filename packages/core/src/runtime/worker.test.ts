@@ -13,13 +13,20 @@ const fresh = (o: Parameters<typeof memoryTransport>[0] = {}) =>
   memoryTransport({ namespace: `worker-${process.pid}-${ns++}`, waitMs: 200, ...o });
 
 describe("Worker", () => {
-  it("never holds more than concurrency + one batch, and keeps receiving while handlers run", async () => {
+  it("never holds more than concurrency + one batch, keeps receiving while handlers run, and asks only for whole batches", async () => {
     const t = fresh();
     const app = createApp({ name: "t", ...quiet });
     let running = 0;
     let peakRunning = 0;
     let peakHeld = 0;
-    const worker = new Worker(app, t.source(), { concurrency: 5, batchSize: 4, ...quiet });
+    const source = t.source();
+    const asked: number[] = [];
+    const receive = source.receive.bind(source);
+    source.receive = (max, signal) => {
+      asked.push(max);
+      return receive(max, signal);
+    };
+    const worker = new Worker(app, source, { concurrency: 5, batchSize: 4, receivers: 2, ...quiet });
     app.handle("work", async () => {
       running++;
       peakRunning = Math.max(peakRunning, running);
@@ -35,6 +42,9 @@ describe("Worker", () => {
     expect(peakRunning).toBe(5);
     expect(peakHeld).toBeLessThanOrEqual(5 + 4);
     expect(peakHeld).toBeGreaterThan(5);
+    // A receive for the one or two slots left would cost a request for a handful of messages.
+    expect(asked.length).toBeGreaterThanOrEqual(15);
+    expect(new Set(asked)).toEqual(new Set([4]));
   });
 
   it("backs off after receive errors, emits each, and recovers without crashing", async () => {
