@@ -65,6 +65,15 @@ describe("MnsClient (typed wrapper over @alicloud/mns)", () => {
     expect(c.requests.byOperation.BatchReceiveMessage).toBe(1);
   });
 
+  it("a long poll longer than the connect timeout waits its whole time and resolves [] (the SDK's httpx would time it out as a connect)", async () => {
+    const c = client(s, { connectTimeoutMs: 500 });
+    const q = uniqueQueue("longpoll");
+    await c.createQueue(q);
+    const started = Date.now();
+    expect(await c.batchReceiveMessage(q, 16, 2)).toEqual([]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
+  });
+
   it("abort ends a long poll at once with [] and the server drops the waiter", async () => {
     const c = client(s);
     const q = uniqueQueue("abort");

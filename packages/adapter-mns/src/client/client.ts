@@ -34,6 +34,12 @@ export interface MnsClientOptions {
   receiveEncoding?: ReceiveEncoding;
   /** Largest stored body in bytes (after encoding). Default 65,536, MNS's limit. */
   maxMessageBytes?: number;
+  /**
+   * How long a request may take to connect, ms. Default 10,000. Long polls get their wait plus
+   * 10 s instead: the SDK's HTTP layer (httpx) applies this value as the socket's idle timeout,
+   * which would otherwise end every long poll longer than it with a "ConnectTimeout".
+   */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -65,7 +71,7 @@ export class MnsClient {
       securityToken: options.securityToken,
       refreshSTSToken: options.refreshSTSToken,
       readTimeout: 40_000,
-      connectTimeout: 10_000,
+      connectTimeout: options.connectTimeoutMs ?? 10_000,
     });
   }
 
@@ -155,9 +161,11 @@ export class MnsClient {
     const n = Math.min(16, Math.max(1, Math.floor(max)));
     const wait = Math.min(30, Math.max(0, Math.floor(waitSeconds)));
     const resource = `/queues/${queue}/messages?numOfMessages=${n}${wait > 0 ? `&waitseconds=${wait}` : ""}`;
+    // httpx uses connectTimeout as the socket's idle timeout too: it must outlast the wait.
+    const timeouts = { readTimeout: (wait + 10) * 1000, connectTimeout: (wait + 10) * 1000 };
     const opts = signal
-      ? { beforeRequest: (o: Record<string, unknown>) => ({ ...o, signal }), readTimeout: (wait + 10) * 1000 }
-      : { readTimeout: (wait + 10) * 1000 };
+      ? { beforeRequest: (o: Record<string, unknown>) => ({ ...o, signal }), ...timeouts }
+      : timeouts;
     let body: SdkRecord | undefined;
     try {
       body = (await this.#call("BatchReceiveMessage", () => this.#sdk.get(resource, "Messages", opts))).body;

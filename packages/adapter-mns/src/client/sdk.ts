@@ -14,6 +14,8 @@ export type SdkRecord = Record<string, string | unknown>;
 export interface SdkRequestOptions {
   headers?: Record<string, string>;
   readTimeout?: number;
+  /** httpx: connect timeout, and also the socket's idle timeout while the request is open. */
+  connectTimeout?: number;
   /** httpx hook: receives the `http.request` options and returns them (used to add an AbortSignal). */
   beforeRequest?: (options: Record<string, unknown>) => Record<string, unknown>;
 }
