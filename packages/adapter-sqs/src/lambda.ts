@@ -8,6 +8,7 @@ import {
   type Outgoing,
   type Publisher,
   type PublishOptions,
+  silentLogger,
 } from "@mailroom/core";
 import { receivedBody } from "./body.ts";
 import type { RequestCounter } from "./counter.ts";
@@ -117,6 +118,12 @@ export function toLambda(app: App, options: ToLambdaOptions = {}): SqsLambdaHand
       if (d.failed || r.settleError !== undefined || r.outcome.kind === "skipped") {
         failures.push({ itemIdentifier: d.received.messageId });
       }
+    }
+    if (failures.length > 0) {
+      (app.logger ?? silentLogger).warn(
+        { queue: queueName, records: records.length, failed: failures.length },
+        "reporting failed records in batchItemFailures; Lambda will deliver them again",
+      );
     }
     // Coalesced visibility changes must reach SQS before Lambda freezes the process.
     if (queues.size > 0) {

@@ -7,6 +7,8 @@ export interface Logger {
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
   child(bindings: Record<string, unknown>): Logger;
+  /** pino's: lets Mailroom skip building a debug line nobody reads. */
+  isLevelEnabled?(level: string): boolean;
 }
 
 /**
@@ -25,5 +27,8 @@ export const silentLogger: Logger = {
   error() {},
   child() {
     return silentLogger;
+  },
+  isLevelEnabled() {
+    return false;
   },
 };

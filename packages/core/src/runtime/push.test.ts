@@ -125,3 +125,41 @@ describe("push dispatch", () => {
     expect(made).toBe(1);
   });
 });
+
+describe("dispatch logging", () => {
+  it("logs every failure (retry at warn with the error, dead-letter at error with the reason) and never a body", async () => {
+    const lines: Array<{ level: string; obj: Record<string, unknown>; msg?: string }> = [];
+    const at =
+      (level: string) =>
+      (obj: object, msg?: string): void =>
+        void lines.push({ level, obj: obj as Record<string, unknown>, msg });
+    const logger = {
+      debug: at("debug"),
+      info: at("info"),
+      warn: at("warn"),
+      error: at("error"),
+      child: () => logger,
+      isLevelEnabled: (l: string) => l !== "debug",
+    };
+    const app = createApp({ name: "t", logger });
+    app.handle("flaky", () => {
+      throw new Error("gateway timed out");
+    });
+    app.handle("bad", () => {
+      throw new PermanentError("card blocked");
+    });
+    app.handle("fine", () => {});
+    await dispatch(app, [delivery("flaky", { secret: "s3cr3t" }), delivery("bad", 2), delivery("fine", 3)]);
+    expect(lines.map((l) => [l.level, l.obj.name])).toEqual([
+      ["warn", "flaky"],
+      ["error", "bad"],
+    ]);
+    expect(String(lines[0]!.obj.error)).toContain("gateway timed out");
+    expect(lines[1]!.obj.reason).toBe("permanent_error: card blocked");
+    expect(JSON.stringify(lines)).not.toContain("s3cr3t");
+
+    lines.length = 0;
+    await dispatch(app, [delivery("flaky", 1)], { logOutcomes: false });
+    expect(lines).toEqual([]);
+  });
+});

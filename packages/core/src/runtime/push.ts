@@ -6,6 +6,7 @@ import type { Delivery, Publisher } from "../transport.ts";
 import { runBatch } from "./batch.ts";
 import type { Runtime } from "./context.ts";
 import { type Outcome, SKIPPED } from "./outcome.ts";
+import { logOutcome } from "./outcome-log.ts";
 import { processDelivery, settle, triage } from "./process.ts";
 
 /** One delivery's result in push mode. */
@@ -30,6 +31,8 @@ export interface DispatchOptions {
   publisher?: () => Publisher;
   /** Aborted when the function is about to time out. */
   signal?: AbortSignal;
+  /** Log every outcome (ack at debug, retry at warn, dead-letter at error). Default true. */
+  logOutcomes?: boolean;
 }
 
 const never = new AbortController().signal;
@@ -66,15 +69,19 @@ export async function dispatch(
   options: DispatchOptions = {},
 ): Promise<DispatchResult[]> {
   const runtime = pushRuntime(app, options);
+  const log = options.logOutcomes ?? true;
   const results: DispatchResult[] = new Array(deliveries.length);
   const one = async (i: number) => {
     const d = deliveries[i]!;
     const r = await processDelivery(app, d, runtime);
+    if (log) logOutcome(runtime.logger, d.envelope, r.outcome);
     results[i] = r.settleError === undefined ? { delivery: d, outcome: r.outcome } : { delivery: d, ...r };
     return r.outcome;
   };
   const batched =
-    options.fifo || !app.hasBatchHandlers ? undefined : await runBatches(app, deliveries, runtime, results);
+    options.fifo || !app.hasBatchHandlers
+      ? undefined
+      : await runBatches(app, deliveries, runtime, results, log);
   const todo: number[] = [];
   for (let i = 0; i < deliveries.length; i++) if (!batched?.has(i)) todo.push(i);
   if (options.fifo) {
@@ -106,6 +113,7 @@ async function runBatches(
   deliveries: Delivery[],
   runtime: Runtime,
   results: DispatchResult[],
+  log: boolean,
 ): Promise<Set<number>> {
   const byName = new Map<string, number[]>();
   for (let i = 0; i < deliveries.length; i++) {
@@ -128,6 +136,7 @@ async function runBatches(
         chunk.map(async (i, k) => {
           const delivery = deliveries[i]!;
           const outcome = outcomes[k]!;
+          if (log) logOutcome(runtime.logger, delivery.envelope, outcome);
           try {
             await settle(delivery, outcome);
             results[i] = { delivery, outcome };

@@ -8,36 +8,9 @@ import type { Delivery, Publisher, Source } from "../transport.ts";
 import { runBatch } from "./batch.ts";
 import type { Runtime } from "./context.ts";
 import type { Outcome } from "./outcome.ts";
+import { logOutcome } from "./outcome-log.ts";
 import { processDelivery, settle, triage } from "./process.ts";
 import { WorkerStats } from "./stats.ts";
-
-/** One log line per outcome; ids, names and reasons only — never a message body. */
-function logOutcome(logger: Logger, envelope: Envelope | DecodeFailure, outcome: Outcome): void {
-  const base = isDecodeFailure(envelope)
-    ? { messageId: envelope.meta.id, queue: envelope.transport.queue, attempt: envelope.attempt }
-    : {
-        messageId: envelope.id,
-        name: envelope.name,
-        queue: envelope.transport.queue,
-        attempt: envelope.attempt,
-      };
-  switch (outcome.kind) {
-    case "ack":
-      logger.debug(base, "acked");
-      break;
-    case "retry":
-      logger.warn(
-        { ...base, delayMs: outcome.delayMs, error: describeError(outcome.error) },
-        "handler failed; retrying",
-      );
-      break;
-    case "deadLetter":
-      logger.error({ ...base, reason: outcome.reason }, "dead-lettered");
-      break;
-    default:
-      logger.debug({ ...base, outcome: outcome.kind }, "re-delayed");
-  }
-}
 
 /** Options of a `Worker`. Every one has a default. */
 export interface WorkerOptions {
