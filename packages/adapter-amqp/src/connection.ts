@@ -116,8 +116,22 @@ export class AmqpConnection extends EventEmitter<ConnectionEvents> {
       }
     }
     throw new TransportError(
-      `could not connect to RabbitMQ at ${this.target.redacted}: ${this.describe(last)} (is the broker running and the URL right?)`,
+      `could not connect to RabbitMQ at ${this.target.redacted}: ${this.describe(last)} (${this.#hint(last)})`,
     );
+  }
+
+  /** What a first-connect failure most likely means, in words an operator can act on. */
+  #hint(error: unknown): string {
+    const text = describeError(error);
+    const { vhost, username } = this.target.connect;
+    if (/ConnectionOpenOk; got <ConnectionClose/.test(text)) {
+      return `the broker closed the connection while opening virtual host "${vhost ?? "/"}": it does not exist, or user "${username ?? "guest"}" has no permission on it`;
+    }
+    if (/ACCESS.REFUSED/.test(text))
+      return `check the user name and password of user "${username ?? "guest"}"`;
+    if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT/.test(text))
+      return "is the broker running, and the host and port right?";
+    return "is the broker running and the URL right?";
   }
 
   async #connectOnce(): Promise<void> {

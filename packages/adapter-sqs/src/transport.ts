@@ -188,10 +188,14 @@ export async function openTransport(
   } catch (error) {
     if (!options.client) client.destroy();
     if (error instanceof ConfigError || error instanceof TransportError) throw error;
-    throw new TransportError(
-      `could not open SQS queue "${o.queueName ?? o.queueUrl}" in ${o.region}: ${describeError(error)}`,
-      { cause: error },
-    );
+    const where = `SQS queue "${o.queueName ?? o.queueUrl}" in ${o.region}`;
+    if (error instanceof Error && error.name === "CredentialsProviderError") {
+      throw new ConfigError(
+        `could not open ${where}: no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an IAM role is attached)`,
+        { cause: error },
+      );
+    }
+    throw new TransportError(`could not open ${where}: ${describeError(error)}`, { cause: error });
   }
 }
 

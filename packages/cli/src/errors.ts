@@ -1,4 +1,4 @@
-import { ConfigError, redact } from "@mailroom/core";
+import { ConfigError, MailroomError, redact, TransportError } from "@mailroom/core";
 
 /**
  * A mistake the user can fix (bad file, bad option, unknown transport): printed as one line,
@@ -21,6 +21,8 @@ export const ExitCode = {
   failed: 1,
   /** A usage or configuration error: bad option, missing file, bad JSON, unknown transport. */
   usage: 2,
+  /** The broker or service could not be reached, refused the credentials, or refused the request. */
+  unavailable: 3,
 } as const;
 
 /**
@@ -34,6 +36,32 @@ export function describeFailure(error: unknown): { text: string; exitCode: numbe
   if (error instanceof RangeError && /^retry\./.test(error.message)) {
     return { text: redact(error.message), exitCode: ExitCode.usage };
   }
+  // Typed failures from a transport (connection refused, bad credentials, unroutable message)
+  // are everyday operating conditions, not crashes: their message says it all.
+  if (error instanceof TransportError) return { text: redact(error.message), exitCode: ExitCode.unavailable };
+  if (error instanceof MailroomError) return { text: redact(error.message), exitCode: ExitCode.failed };
+  const aws = awsFailure(error);
+  if (aws) return aws;
   const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
   return { text: redact(`unexpected failure: ${text}`), exitCode: ExitCode.failed };
+}
+
+/** The AWS SDK's everyday failures (no credentials, a service error answer) as one line. */
+function awsFailure(error: unknown): { text: string; exitCode: number } | undefined {
+  if (!(error instanceof Error)) return undefined;
+  if (error.name === "CredentialsProviderError") {
+    return {
+      text: `no AWS credentials: ${error.message} (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an IAM role is attached)`,
+      exitCode: ExitCode.usage,
+    };
+  }
+  const meta = (error as { $metadata?: { httpStatusCode?: number } }).$metadata;
+  if (meta && typeof meta === "object") {
+    const status = meta.httpStatusCode ? ` (HTTP ${meta.httpStatusCode})` : "";
+    return {
+      text: redact(`AWS refused the request: ${error.name}: ${error.message}${status}`),
+      exitCode: ExitCode.unavailable,
+    };
+  }
+  return undefined;
 }

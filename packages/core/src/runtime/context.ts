@@ -63,7 +63,10 @@ export class HandlerContext<T = unknown> implements Context<T> {
   }
 
   get logger(): Logger {
-    this.#logger ??= this.#runtime.logger.child({ messageId: this.envelope.id, name: this.envelope.name });
+    this.#logger ??= this.#runtime.logger.child({
+      messageId: this.envelope.id,
+      messageName: this.envelope.name,
+    });
     return this.#logger;
   }
 

@@ -13,7 +13,7 @@ export function logOutcome(logger: Logger, envelope: Envelope | DecodeFailure, o
     ? { messageId: envelope.meta.id, queue: envelope.transport.queue, attempt: envelope.attempt }
     : {
         messageId: envelope.id,
-        name: envelope.name,
+        messageName: envelope.name,
         queue: envelope.transport.queue,
         attempt: envelope.attempt,
       };

@@ -150,7 +150,7 @@ describe("dispatch logging", () => {
     });
     app.handle("fine", () => {});
     await dispatch(app, [delivery("flaky", { secret: "s3cr3t" }), delivery("bad", 2), delivery("fine", 3)]);
-    expect(lines.map((l) => [l.level, l.obj.name])).toEqual([
+    expect(lines.map((l) => [l.level, l.obj.messageName])).toEqual([
       ["warn", "flaky"],
       ["error", "bad"],
     ]);

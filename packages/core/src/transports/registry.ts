@@ -15,7 +15,6 @@ const adapterPackages: Record<string, string> = {
   sqs: "@mailroom/adapter-sqs",
   mns: "@mailroom/adapter-mns",
   "mns+http": "@mailroom/adapter-mns",
-  azure: "@mailroom/adapter-azure",
 };
 
 /** Register (or replace) the opener for a URL scheme, without the colon (`"amqp"`). */
