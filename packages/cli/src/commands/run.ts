@@ -81,7 +81,7 @@ export async function runCommand(options: RunOptions, io: Output = stdio): Promi
     // start() installs the signal handlers: announce readiness only after it.
     const stopped = worker.start();
     io.err(
-      `mailroom run: ${app.names().length} handlers (${app.names().join(", ")}) on ${redact(url)}, queue "${transport.queue}", ${mode}`,
+      `mailroom run: ${app.names().length} handler${app.names().length === 1 ? "" : "s"} (${app.names().join(", ")}) on ${redact(url)}, queue "${transport.queue}", ${mode}`,
     );
     const envPort = process.env.MAILROOM_HEALTH_PORT;
     const healthPort = options.healthPort ?? (envPort ? Number(envPort) : undefined);
