@@ -6,7 +6,7 @@ import {
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
 import { type DeadLetter, Headers, type QueueAdmin, type QueueDepth } from "@mailroom/core";
-import { fromSqsBody } from "./body.ts";
+import { receivedBody } from "./body.ts";
 import { type Received, readReceived } from "./message.ts";
 import { type QueueRef, SqsQueue } from "./queue.ts";
 import { queueDepth, SYSTEM_ATTRIBUTES } from "./source.ts";
@@ -149,7 +149,8 @@ export class SqsAdmin implements QueueAdmin {
 
   #toDeadLetter(r: Received): DeadLetter {
     const h = r.meta.headers;
-    const body = Buffer.from(fromSqsBody(r.body, r.bodyEncoding)).toString("utf8");
+    const received = receivedBody(r.body, r.bodyEncoding);
+    const body = typeof received === "string" ? received : Buffer.from(received).toString("utf8");
     const attempts = Number(h[Headers.attempt]);
     const atText = h[Headers.deadLetteredAt];
     const at = atText ? new Date(atText) : undefined;

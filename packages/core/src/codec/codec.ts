@@ -69,20 +69,20 @@ export function decodeEnvelope(
   meta: MessageMeta,
   info: DeliveryInfo,
 ): Envelope | DecodeFailure {
-  let bytes = typeof body === "string" ? undefined : body;
   let decoded: Decoded | { failed: true; reason: string };
   if (typeof body !== "string") decoded = codec.decode(body, meta);
   else if (codec.decodeText) decoded = codec.decodeText(body, meta);
   else {
-    bytes = textEncoder.encode(body);
-    decoded = codec.decode(bytes, meta);
+    body = textEncoder.encode(body);
+    decoded = codec.decode(body, meta);
   }
   if ("failed" in decoded) {
     return {
       failed: true,
       reason: decoded.reason,
       meta,
-      body: bytes ?? textEncoder.encode(body as string),
+      // A DecodeFailure keeps the bytes (a text body is encoded only now, on this rare path).
+      body: typeof body === "string" ? textEncoder.encode(body) : body,
       attempt: info.attempt,
       transport: info.transport,
     };

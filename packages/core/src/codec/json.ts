@@ -67,15 +67,7 @@ export function jsonCodec(options: JsonCodecOptions = {}): Codec {
         return fail(`body is ${bytes.byteLength} bytes, over the limit of ${maxBytes}`);
       }
       if (!isUtf8(bytes)) return fail("body is not valid UTF-8");
-      const text = decoder.decode(bytes);
-      if (
-        text.length > maxDepth &&
-        openingBrackets(bytes, maxDepth) > maxDepth &&
-        nestingDepth(text, maxDepth) > maxDepth
-      ) {
-        return fail(`JSON nesting is deeper than ${maxDepth}`);
-      }
-      return parse(text, meta);
+      return parse(decoder.decode(bytes), meta);
     },
     decodeText(text: string, meta: MessageMeta) {
       // UTF-8 takes 1 to 3 bytes per UTF-16 unit: count exactly only when the bounds straddle the limit.
@@ -85,18 +77,19 @@ export function jsonCodec(options: JsonCodecOptions = {}): Codec {
       }
       // A lone surrogate has no UTF-8 form: the same body as bytes would not be UTF-8.
       if (!text.isWellFormed()) return fail("body is not valid UTF-8");
-      if (
-        text.length > maxDepth &&
-        openingBracketsInText(text, maxDepth) > maxDepth &&
-        nestingDepth(text, maxDepth) > maxDepth
-      ) {
-        return fail(`JSON nesting is deeper than ${maxDepth}`);
-      }
       return parse(text, meta);
     },
   };
 
+  /** The checks on the text both entry points share, then `JSON.parse` and the prototype-key check. */
   function parse(text: string, meta: MessageMeta): Decoded | { failed: true; reason: string } {
+    if (
+      text.length > maxDepth &&
+      openingBrackets(text, maxDepth) > maxDepth &&
+      nestingDepth(text, maxDepth) > maxDepth
+    ) {
+      return fail(`JSON nesting is deeper than ${maxDepth}`);
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -150,31 +143,16 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * `{` and `[` bytes in the body, counted natively up to `limit + 1`. A body with no more opening
- * brackets than the limit cannot nest deeper, so the character scan below is skipped for almost
- * every real message (UTF-8 never hides an ASCII byte inside another character).
+ * `{` and `[` in the text, counted up to `limit + 1` with the engine's native search. A body with
+ * no more opening brackets than the limit cannot nest deeper, so the character scan below is
+ * skipped for almost every real message.
  */
-function openingBrackets(bytes: Uint8Array, limit: number): number {
-  let n = 0;
-  for (let i = indexOfByte.call(bytes, 0x7b); i !== -1; i = indexOfByte.call(bytes, 0x7b, i + 1)) {
-    if (++n > limit) return n;
-  }
-  for (let i = indexOfByte.call(bytes, 0x5b); i !== -1; i = indexOfByte.call(bytes, 0x5b, i + 1)) {
-    if (++n > limit) return n;
-  }
-  return n;
-}
-
-/** `{` and `[` in a text, counted up to `limit + 1`. */
-function openingBracketsInText(text: string, limit: number): number {
+function openingBrackets(text: string, limit: number): number {
   let n = 0;
   for (let i = text.indexOf("{"); i !== -1; i = text.indexOf("{", i + 1)) if (++n > limit) return n;
   for (let i = text.indexOf("["); i !== -1; i = text.indexOf("[", i + 1)) if (++n > limit) return n;
   return n;
 }
-
-/** V8's own TypedArray search, also for Buffers (whose `indexOf` crosses into C++ on every call). */
-const indexOfByte = Uint8Array.prototype.indexOf;
 
 /** Deepest bracket nesting outside strings; stops counting once past `limit`. */
 function nestingDepth(text: string, limit: number): number {

@@ -232,11 +232,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
   async #receiveLoop(): Promise<void> {
     await this.#subscribed;
     let failures = 0;
-    const capacity = this.#concurrency + this.#batchSize;
     while (this.#state === "running") {
-      // Only whole batches are asked for: a receive of the few slots left would cost a request
-      // for a handful of messages (SQS and MNS bill and throttle per request).
-      if (this.held >= this.#concurrency || this.held + this.#reserved + this.#batchSize > capacity) {
+      // Only whole batches are asked for, and only while what is held and reserved leaves room
+      // for one (so at most concurrency + one batch is held): a receive of the few slots left
+      // would cost a request for a handful of messages (SQS and MNS bill and throttle per request).
+      if (this.held >= this.#concurrency || this.held + this.#reserved > this.#concurrency) {
         await new Promise<void>((r) => this.#capacityWaiters.push(r));
         continue;
       }
