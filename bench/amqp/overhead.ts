@@ -2,7 +2,8 @@
 // deliveries fed in bursts of 20 within a prefetch window of 100, a handler that does nothing.
 //   node --conditions=@mailroom/source bench/amqp/overhead.ts [count] [worker|source]
 // `source` measures the adapter alone (receive + decode + ack); `worker` adds core's Worker.
-import { createApp, jsonCodec, silentLogger, toEncodeInput, Worker } from "@mailroom/core";
+import { createApp, jsonCodec, silentLogger, Worker } from "@mailroom/core";
+import { toEncodeInput } from "@mailroom/core/transport";
 import type { ChannelModel, ConsumeMessage } from "amqplib";
 import type { AmqpConnection } from "../../packages/adapter-amqp/src/connection.ts";
 import { resolveOptions } from "../../packages/adapter-amqp/src/options.ts";

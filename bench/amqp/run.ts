@@ -6,7 +6,8 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { AmqpTransport } from "@mailroom/adapter-amqp";
-import { jsonCodec, type Outgoing, toEncodeInput } from "@mailroom/core";
+import { jsonCodec, type Outgoing } from "@mailroom/core";
+import { toEncodeInput } from "@mailroom/core/transport";
 import { connect } from "amqplib";
 import { AMQP_URL, COUNT, type ConsumerResult, NAME, payload } from "./shared.ts";
 

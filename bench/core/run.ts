@@ -11,15 +11,13 @@ import { DatabaseSync } from "node:sqlite";
 import {
   createApp,
   type Delivery,
-  decodeEnvelope,
-  dispatch,
   jsonCodec,
   memoryTransport,
-  SqliteStore,
   silentLogger,
   sqliteTransport,
   Worker,
 } from "@mailroom/core";
+import { decodeEnvelope, dispatch, SqliteStore } from "@mailroom/core/transport";
 
 const N = Number(process.env.MESSAGES ?? 50_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);

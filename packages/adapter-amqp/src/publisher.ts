@@ -1,13 +1,12 @@
 import {
   ConfigError,
-  dueAt,
   Headers,
   type Outgoing,
   type Publisher,
   type PublishOptions,
   TransportError,
-  toEncodeInput,
 } from "@mailroom/core";
+import { dueAt, toEncodeInput } from "@mailroom/core/transport";
 import type { ChannelModel } from "amqplib";
 import { chooseHop } from "./buckets.ts";
 import { type Lane, publishConfirmed, type WireItem } from "./confirm.ts";

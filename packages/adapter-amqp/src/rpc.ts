@@ -1,4 +1,5 @@
-import { ConfigError, type Outgoing, TransportError, toEncodeInput, uuidv7 } from "@mailroom/core";
+import { ConfigError, type Outgoing, TransportError, uuidv7 } from "@mailroom/core";
+import { toEncodeInput } from "@mailroom/core/transport";
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
 import type { AmqpConnection, ChannelUser } from "./connection.ts";
 import { PublishRejectedError, RpcTimeoutError } from "./errors.ts";

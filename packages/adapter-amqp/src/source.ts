@@ -1,12 +1,12 @@
 import {
   type DecodeFailure,
   type Delivery,
-  decodeEnvelope,
   type Envelope,
   isDecodeFailure,
   type QueueDepth,
   type Source,
 } from "@mailroom/core";
+import { decodeEnvelope } from "@mailroom/core/transport";
 import type { ChannelModel, ConsumeMessage } from "amqplib";
 import type { Lane } from "./confirm.ts";
 import type { AmqpConnection, ChannelUser } from "./connection.ts";

@@ -1,4 +1,4 @@
-import { Coalescer } from "@mailroom/core";
+import { Coalescer } from "@mailroom/core/transport";
 import type { MnsClient } from "./client/client.ts";
 
 /**

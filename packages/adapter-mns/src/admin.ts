@@ -1,12 +1,12 @@
 import {
   type Codec,
   type DeadLetter,
-  decodeEnvelope,
   Headers,
   isDecodeFailure,
   type QueueAdmin,
   type QueueDepth,
 } from "@mailroom/core";
+import { decodeEnvelope } from "@mailroom/core/transport";
 import type { MnsClient, ReceivedMessage } from "./client/client.ts";
 import { MnsQueueNotExistError } from "./client/errors.ts";
 import { attemptBase, type DeadLetterFacts, reencode, unwrapPoison } from "./wire.ts";

@@ -5,9 +5,9 @@ import {
   type Envelope,
   Headers,
   isDecodeFailure,
-  planDelay,
   TransportError,
 } from "@mailroom/core";
+import { planDelay } from "@mailroom/core/transport";
 import type { Acker } from "./acker.ts";
 import type { MnsClient, ReceivedMessage } from "./client/client.ts";
 import { deadLetterBody, reencode } from "./wire.ts";

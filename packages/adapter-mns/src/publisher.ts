@@ -1,14 +1,5 @@
-import {
-  type Codec,
-  ConfigError,
-  dueAt,
-  type Outgoing,
-  type Publisher,
-  type PublishOptions,
-  planDelay,
-  toEncodeInput,
-  withNotBefore,
-} from "@mailroom/core";
+import { type Codec, ConfigError, type Outgoing, type Publisher, type PublishOptions } from "@mailroom/core";
+import { dueAt, planDelay, toEncodeInput, withNotBefore } from "@mailroom/core/transport";
 import type { MnsClient, SendEntry } from "./client/client.ts";
 import { MnsError, MnsMessageTooLargeError } from "./client/errors.ts";
 import { MAX_DELAY_S } from "./delivery.ts";

@@ -1,11 +1,5 @@
-import {
-  type Codec,
-  type Delivery,
-  decodeEnvelope,
-  isDecodeFailure,
-  type QueueDepth,
-  type Source,
-} from "@mailroom/core";
+import { type Codec, type Delivery, isDecodeFailure, type QueueDepth, type Source } from "@mailroom/core";
+import { decodeEnvelope } from "@mailroom/core/transport";
 import type { Acker } from "./acker.ts";
 import type { ReceivedMessage } from "./client/client.ts";
 import { type DeliveryContext, MnsDelivery } from "./delivery.ts";

@@ -1,12 +1,5 @@
-import {
-  createApp,
-  dispatch,
-  Headers,
-  isDecodeFailure,
-  type Outgoing,
-  silentLogger,
-  uuidv7,
-} from "@mailroom/core";
+import { createApp, Headers, isDecodeFailure, type Outgoing, silentLogger, uuidv7 } from "@mailroom/core";
+import { dispatch } from "@mailroom/core/transport";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type MnsDelivery,

@@ -1,4 +1,5 @@
-import { Headers, type MessageMeta, MetaAttributes } from "@mailroom/core";
+import { Headers, type MessageMeta } from "@mailroom/core";
+import { MetaAttributes } from "@mailroom/core/transport";
 
 /**
  * How Mailroom metadata travels in SQS message attributes, which allow at most 10 per message.

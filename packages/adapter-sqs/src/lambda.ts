@@ -2,14 +2,13 @@ import type { SQSClient, SQSClientConfig } from "@aws-sdk/client-sqs";
 import {
   type App,
   type Codec,
-  decodeEnvelope,
-  dispatch,
   jsonCodec,
   type Outgoing,
   type Publisher,
   type PublishOptions,
   silentLogger,
 } from "@mailroom/core";
+import { decodeEnvelope, dispatch } from "@mailroom/core/transport";
 import { receivedBody } from "./body.ts";
 import type { RequestCounter } from "./counter.ts";
 import { LambdaDelivery } from "./lambda-delivery.ts";

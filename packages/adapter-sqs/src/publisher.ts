@@ -3,17 +3,8 @@ import {
   type SendMessageBatchCommandOutput,
   type SendMessageBatchRequestEntry,
 } from "@aws-sdk/client-sqs";
-import {
-  type Codec,
-  ConfigError,
-  dueAt,
-  type Outgoing,
-  type Publisher,
-  type PublishOptions,
-  planDelay,
-  toEncodeInput,
-  withNotBefore,
-} from "@mailroom/core";
+import { type Codec, ConfigError, type Outgoing, type Publisher, type PublishOptions } from "@mailroom/core";
+import { dueAt, planDelay, toEncodeInput, withNotBefore } from "@mailroom/core/transport";
 import { packAttributes } from "./attributes.ts";
 import { toSqsBody } from "./body.ts";
 import { type FailedEntry, PublishFailedError } from "./errors.ts";

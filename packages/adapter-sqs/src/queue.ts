@@ -6,7 +6,8 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { Coalescer, Headers, type MessageMeta, TransportError } from "@mailroom/core";
+import { Headers, type MessageMeta, TransportError } from "@mailroom/core";
+import { Coalescer } from "@mailroom/core/transport";
 import { packResendAttributes } from "./attributes.ts";
 import { NoDeadLetterQueueError } from "./errors.ts";
 import type { Received } from "./message.ts";

@@ -4,14 +4,8 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import {
-  type Codec,
-  decodeEnvelope,
-  describeError,
-  type QueueDepth,
-  type Source,
-  TransportError,
-} from "@mailroom/core";
+import { type Codec, describeError, type QueueDepth, type Source, TransportError } from "@mailroom/core";
+import { decodeEnvelope } from "@mailroom/core/transport";
 import { receivedBody } from "./body.ts";
 import { SqsDelivery } from "./delivery.ts";
 import { attemptOf, type Received, readReceived } from "./message.ts";

@@ -35,6 +35,17 @@ export interface TransportInfo {
   readonly raw: unknown;
   /** FIFO group, where the transport has groups. */
   readonly groupId?: string | undefined;
+  /**
+   * The broker's receive count of this copy, set only where it cannot tell runs (FIFO queues:
+   * see `attemptOf`); the receive limit (`RetryPolicy.maxReceives`) is judged on it.
+   */
+  readonly receiveCount?: number | undefined;
+  /**
+   * Longest a `not-before` re-delay can hold this message in place on its transport, ms (SQS FIFO:
+   * the 12-hour visibility ceiling). With `receiveCount`, the receives a schedule needed are not
+   * held against the receive limit.
+   */
+  readonly deferHopMs?: number | undefined;
 }
 
 /** A decoded message. */

@@ -8,10 +8,22 @@ export interface RetryOptions {
   maxDelayMs?: number;
   /** `full` (default): a random delay in [0, ceiling) — AWS's "full jitter". `none`: the ceiling itself. */
   jitter?: "full" | "none";
+  /**
+   * Receives after which a message is dead-lettered with reason `max_receives_exceeded`, on
+   * transports whose receive count cannot tell handler runs (FIFO queues, where a deferred,
+   * released or skipped message stays in place). Default: 10 × maxAttempts, at least 100.
+   * Elsewhere `maxAttempts` alone applies.
+   */
+  maxReceives?: number;
 }
 
-/** A retry policy with every field resolved. */
-export type RetryPolicy = Required<RetryOptions>;
+/** A retry policy with every field resolved (`maxReceives` stays undefined when derived). */
+export type RetryPolicy = Required<Omit<RetryOptions, "maxReceives">> & { maxReceives?: number | undefined };
+
+/** The receive limit of a policy: its `maxReceives`, else 10 × maxAttempts, at least 100. */
+export function receiveLimit(policy: RetryPolicy): number {
+  return policy.maxReceives ?? Math.max(100, 10 * policy.maxAttempts);
+}
 
 /** The defaults: 5 attempts, exponential backoff from 1 s to 5 min with full jitter. */
 export const defaultRetryPolicy: RetryPolicy = Object.freeze({
@@ -29,6 +41,9 @@ export function retryPolicy(
   const p = { ...base, ...stripUndefined(options ?? {}) };
   if (!Number.isInteger(p.maxAttempts) || p.maxAttempts < 1) {
     throw new RangeError(`retry.maxAttempts must be an integer >= 1, got ${p.maxAttempts}`);
+  }
+  if (p.maxReceives !== undefined && !(Number.isInteger(p.maxReceives) && p.maxReceives >= p.maxAttempts)) {
+    throw new RangeError(`retry.maxReceives must be an integer >= maxAttempts, got ${p.maxReceives}`);
   }
   if (!(p.baseDelayMs >= 0) || !(p.maxDelayMs >= p.baseDelayMs)) {
     throw new RangeError("retry delays must satisfy 0 <= baseDelayMs <= maxDelayMs");

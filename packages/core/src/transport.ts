@@ -1,5 +1,11 @@
 import type { DecodeFailure, Envelope, Outgoing, PublishOptions } from "./envelope.ts";
 
+/** Told about a settle that failed after its promise had resolved (e.g. an ack queued for a batch delete). */
+export type BackgroundErrorListener = (
+  error: unknown,
+  envelope: Envelope | DecodeFailure | undefined,
+) => void;
+
 /**
  * One received message, whatever the provider. Exactly one of `ack`, `retry`, `defer`,
  * `release` or `deadLetter` settles it; `extend` may be called any number of times before that.
@@ -47,6 +53,20 @@ export interface Source {
    * by routing key = name); others ignore it.
    */
   subscribe?(names: readonly string[]): Promise<void>;
+  /**
+   * Check, before the first receive, that this source can work: it reaches the broker, the
+   * credentials are accepted, the queue (vhost, …) exists and so does a dead-letter destination.
+   * Rejects with a `ConfigError` for what waiting cannot fix (the Worker stops at start-up with
+   * that one line) and with a `TransportError` while the broker is not reachable (the Worker
+   * waits, says so, and tries again up to its `connectTimeoutMs`). Optional: without it the
+   * first receive finds out.
+   */
+  connect?(signal: AbortSignal): Promise<void>;
+  /**
+   * Register the one listener for settles that fail after their promise resolved (SQS queued
+   * acks, say). The Worker logs them with the app's logger and counts them as settle errors.
+   */
+  onBackgroundError?(listener: BackgroundErrorListener): void;
   close(): Promise<void>;
 }
 

@@ -1,8 +1,9 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { memoryStore, memoryTransport, SqliteStore, sqliteTransport } from "@mailroom/core";
+import { memoryTransport, sqliteTransport } from "@mailroom/core";
 import { runConformance } from "@mailroom/core/conformance";
+import { memoryStore, SqliteStore } from "@mailroom/core/transport";
 
 const dir = mkdtempSync(join(tmpdir(), "mailroom-conf-"));
 const file = join(dir, "queue.db");

@@ -5,9 +5,9 @@ import {
   type Envelope,
   Headers,
   isDecodeFailure,
-  planDelay,
   TransportError,
 } from "@mailroom/core";
+import { planDelay } from "@mailroom/core/transport";
 import type { MnsClient } from "../client/client.ts";
 import { MAX_DELAY_S } from "../delivery.ts";
 import { deadLetterBody, reencode } from "../wire.ts";

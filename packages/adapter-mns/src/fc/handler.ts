@@ -3,14 +3,13 @@ import {
   type Codec,
   ConfigError,
   type DecodeFailure,
-  decodeEnvelope,
   describeError,
-  dispatch,
   type Envelope,
   isDecodeFailure,
   jsonCodec,
   MailroomError,
 } from "@mailroom/core";
+import { decodeEnvelope, dispatch } from "@mailroom/core/transport";
 import { decodeBody, type ReceiveEncoding } from "../client/body.ts";
 import { MnsClient } from "../client/client.ts";
 import { MnsPublisher } from "../publisher.ts";
