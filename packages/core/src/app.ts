@@ -26,13 +26,18 @@ export type Handler<T> = (data: T, ctx: Context<T>) => unknown;
 export interface BatchItem<T> {
   readonly data: T;
   readonly envelope: Envelope<T>;
+  /** This message's own context: `ctx.forward` keeps its lineage, `ctx.logger` names it. */
+  readonly ctx: Context<T>;
 }
 
-/** A failed item of a batch, by envelope id. The error is classified like a thrown one. */
-export interface BatchItemFailure {
-  id: string;
-  error: unknown;
-}
+/**
+ * A failed item of a batch: the item itself, its position in the items array, or its envelope
+ * id (every item with that id). The error is classified like a thrown one.
+ */
+export type BatchItemFailure =
+  | { item: BatchItem<unknown>; error: unknown }
+  | { index: number; error: unknown }
+  | { id: string; error: unknown };
 
 /**
  * A batch handler: receives many messages of one name. Return nothing to ack all, return the
@@ -42,6 +47,7 @@ export type BatchHandler<T> = (items: BatchItem<T>[], ctx: BatchContext) => unkn
 
 /** Context of a batch handler run. */
 export interface BatchContext {
+  /** Aborted on the handler's timeout or shutdown. */
   readonly signal: AbortSignal;
   readonly logger: Logger;
   publish(name: string, data: unknown): Promise<void>;

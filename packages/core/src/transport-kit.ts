@@ -6,7 +6,7 @@
 export * from "./codec/attributes.ts";
 export * from "./codec/codec.ts";
 export * from "./codec/json.ts";
-export { compose } from "./middleware/middleware.ts";
+export { type InnerRun, runLayers } from "./middleware/middleware.ts";
 export * from "./runtime/attempts.ts";
 export * from "./runtime/batch.ts";
 export * from "./runtime/classify.ts";

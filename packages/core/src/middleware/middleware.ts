@@ -14,11 +14,18 @@ export interface HandlerRequest {
 }
 
 /**
- * One layer of the onion around a handler, as in middy: `before` hooks run in order, the handler,
- * then `after` hooks in reverse order. If anything throws, every `onError` runs in reverse order;
- * an `onError` that sets `request.error = undefined` recovers (the message is acked with
- * `request.result`). A `before` that returns `{ result }` skips the handler and the remaining
- * `before` hooks (used by idempotency for already-processed messages).
+ * One layer of the onion around a handler, as in middy. For each message: `before` hooks run in
+ * order, then the handler, then `after` hooks in reverse order. A `before` that returns
+ * `{ result }` skips the inner layers and the handler for that message (idempotency uses it for
+ * messages already processed); the `after` hooks of its own and the outer layers still run.
+ * When a hook or the handler throws, the `onError` hooks of the layers the message entered run
+ * from the inside out; one that sets `request.error = undefined` recovers (the message is acked
+ * with `request.result`, and the outer layers see a success). An `after` that throws is handled
+ * by its own layer's `onError` and outwards.
+ *
+ * Batch handlers (`app.handleBatch`) go through the same hooks, once per message: the messages a
+ * `before` short-circuits or fails are left out of the batch call, the handler's per-item
+ * failures reach `onError` of each failed item, and `after` runs for each item that succeeded.
  */
 export interface Middleware {
   /** Shown in logs. */
@@ -28,55 +35,140 @@ export interface Middleware {
   ): undefined | { result: unknown } | Promise<undefined | { result: unknown }> | void | Promise<void>;
   after?(request: HandlerRequest): void | Promise<void>;
   /**
-   * Wrap the call of everything inside this layer (inner middleware and the handler). For what
-   * needs a scope around the handler rather than hooks — an async context such as a trace span.
-   * Must call `next()` once and return its result.
+   * Wrap the run of everything inside this layer (inner middleware and the handler) for one
+   * message — for what needs a scope rather than hooks, such as an async context for a trace
+   * span. Must call `next()` once and return (or throw) what it gives.
    */
   around?(request: HandlerRequest, next: () => Promise<unknown>): Promise<unknown>;
+  /**
+   * The batch-handler form of `around`: wraps one batch call and the inner layers of all its
+   * messages. `next()` resolves once they ran; each request's `error` (or `result`) tells how its
+   * message did. Without it, `around` is not applied to batch calls.
+   */
+  aroundBatch?(requests: readonly HandlerRequest[], next: () => Promise<void>): Promise<void>;
   onError?(request: HandlerRequest): void | Promise<void>;
 }
 
-/** The handler as middleware sees it. */
-export type Inner = (request: HandlerRequest) => unknown;
+/**
+ * The innermost step: run the handler for the requests still live and set each one's `result`,
+ * or its `error` (mark failures with `fail`). Must not reject.
+ */
+export type InnerRun = (
+  live: HandlerRequest[],
+  fail: (request: HandlerRequest, error: unknown) => void,
+) => Promise<void>;
 
-/** Compose middleware around `inner` into one function. With no middleware, `inner` itself. */
-export function compose(middleware: readonly Middleware[], inner: Inner): Inner {
-  if (middleware.length === 0) return inner;
-  // Layers with `around` wrap the rest of the chain from their position inward.
-  const i = middleware.findIndex((m) => m.around);
-  if (i >= 0) {
-    const layer = middleware[i]!;
-    const rest = compose(middleware.slice(i + 1), inner);
-    const wrapped: Middleware[] = [...middleware.slice(0, i), { ...layer, around: undefined }];
-    return compose(wrapped, (request) => layer.around!(request, async () => rest(request)));
-  }
-  return async (request) => {
-    let ran = 0;
-    try {
-      let short = false;
-      for (const m of middleware) {
-        ran++;
-        const r = m.before ? await m.before(request) : undefined;
-        if (r && typeof r === "object" && "result" in r) {
-          request.result = r.result;
-          short = true;
-          break;
-        }
-      }
-      if (!short) request.result = await inner(request);
-      for (let i = ran - 1; i >= 0; i--) {
-        const after = middleware[i]!.after;
-        if (after) await after(request);
-      }
-      return request.result;
-    } catch (error) {
-      request.error = error;
-      for (let i = middleware.length - 1; i >= 0; i--) {
-        const onError = middleware[i]!.onError;
-        if (onError) await onError(request);
-        if (request.error === undefined) return request.result;
-      }
-      throw request.error;
-    }
+/** Which requests have failed (a thrown `undefined` is still a failure). */
+type Failed = Set<HandlerRequest>;
+
+/**
+ * Run `requests` through `layers` around `inner` (one request for a single handler, many for a
+ * batch). Never rejects: every request ends with `result` set, or is in the returned set of
+ * failures with its `error`.
+ */
+export async function runLayers(
+  layers: readonly Middleware[],
+  requests: HandlerRequest[],
+  inner: InnerRun,
+  batch: boolean,
+): Promise<ReadonlySet<HandlerRequest>> {
+  const failed: Failed = new Set();
+  const fail = (r: HandlerRequest, error: unknown) => {
+    // `request.error = undefined` means "recovered": a thrown undefined must still be a failure.
+    r.error = error === undefined ? new Error("undefined was thrown") : error;
+    failed.add(r);
   };
+  await layer(layers, 0, requests, inner, batch, failed, fail);
+  return failed;
+}
+
+async function layer(
+  layers: readonly Middleware[],
+  k: number,
+  requests: HandlerRequest[],
+  inner: InnerRun,
+  batch: boolean,
+  failed: Failed,
+  fail: (r: HandlerRequest, error: unknown) => void,
+): Promise<void> {
+  if (k === layers.length) {
+    try {
+      await inner(requests, fail);
+    } catch (error) {
+      for (const r of requests) fail(r, error);
+    }
+    return;
+  }
+  const m = layers[k]!;
+  let live = requests;
+  if (m.before) {
+    const before = m.before.bind(m);
+    const passed = await Promise.all(
+      requests.map(async (r) => {
+        try {
+          const x = await before(r);
+          if (x && typeof x === "object" && "result" in x) {
+            r.result = x.result;
+            return false;
+          }
+          return true;
+        } catch (error) {
+          fail(r, error);
+          return false;
+        }
+      }),
+    );
+    live = requests.filter((_, i) => passed[i]);
+  }
+  if (live.length > 0) {
+    const rest = () => layer(layers, k + 1, live, inner, batch, failed, fail);
+    if (!batch && m.around) {
+      const r = live[0]!;
+      try {
+        r.result = await m.around(r, async () => {
+          await rest();
+          if (failed.has(r)) throw r.error;
+          return r.result;
+        });
+        failed.delete(r);
+        r.error = undefined;
+      } catch (error) {
+        fail(r, error);
+      }
+    } else if (batch && m.aroundBatch) {
+      try {
+        await m.aroundBatch(live, rest);
+      } catch (error) {
+        for (const r of live) fail(r, error);
+      }
+    } else {
+      await rest();
+    }
+  }
+  await Promise.all(requests.map((r) => unwind(m, r, failed, fail)));
+}
+
+/** This layer's `after` for a request that succeeded so far, or its `onError` for one that failed. */
+async function unwind(
+  m: Middleware,
+  r: HandlerRequest,
+  failed: Failed,
+  fail: (r: HandlerRequest, error: unknown) => void,
+): Promise<void> {
+  if (!failed.has(r) && m.after) {
+    try {
+      await m.after(r);
+    } catch (error) {
+      fail(r, error);
+    }
+  }
+  if (failed.has(r) && m.onError) {
+    try {
+      await m.onError(r);
+    } catch (error) {
+      fail(r, error);
+      return;
+    }
+    if (r.error === undefined) failed.delete(r);
+  }
 }

@@ -1,5 +1,5 @@
 import type { Registration } from "../app.ts";
-import { describeError, PermanentError, RetryLater } from "../errors.ts";
+import { describeError, MailroomError, PermanentError, RetryLater } from "../errors.ts";
 import { backoffDelay } from "../retry.ts";
 import type { Outcome } from "./outcome.ts";
 
@@ -16,4 +16,19 @@ export function classifyFailure(error: unknown, attempt: number, reg: Registrati
   }
   const delayMs = error instanceof RetryLater ? error.delayMs : backoffDelay(reg.retry, attempt);
   return { kind: "retry", delayMs, error };
+}
+
+/** A schema threw instead of returning issues (a zod `.transform` that throws, say). */
+export class SchemaError extends MailroomError {
+  constructor(name: string, cause: unknown) {
+    super("schema_threw", `the schema of "${name}" threw: ${describeError(cause)}`, { cause });
+  }
+}
+
+/**
+ * The failure to classify when a schema throws: handled like a handler's failure (retried by
+ * policy), except that a `PermanentError` thrown in the schema dead-letters at once.
+ */
+export function schemaThrew(reg: Registration, error: unknown): unknown {
+  return error instanceof PermanentError ? error : new SchemaError(reg.name, error);
 }

@@ -7,25 +7,25 @@ export interface HealthOptions {
   port: number;
   /** Interface. Default 0.0.0.0 in containers would be usual; default here is 127.0.0.1. */
   host?: string;
-  /** `/healthz` fails when no receive completed for this long, ms. Default 90,000 (a few long polls). */
+  /** `/healthz` fails when no receive completed and no message settled for this long (and the worker is not busy), ms. Default 90,000 (a few long polls). */
   staleAfterMs?: number;
   /** Extra labels on every metric (e.g. `{ app: "orders" }`). */
   labels?: Record<string, string>;
 }
 
 /**
- * Serve `/healthz` (200 while the worker runs and its receive loop answered within
- * `staleAfterMs`, else 503 with the reason) and `/metrics` (Prometheus text). Kubernetes probes
- * and scrapers point here.
+ * Serve `/healthz` (200 while the worker runs and makes progress — a receive completed or a
+ * message settled within `staleAfterMs`, or every slot busy with handlers — else 503 with the
+ * reason; see `Worker.health`) and `/metrics` (Prometheus text). Kubernetes probes and scrapers
+ * point here.
  */
 export async function serveHealth(worker: Worker, options: HealthOptions): Promise<Server & { url: string }> {
   const stale = options.staleAfterMs ?? 90_000;
   const server = createServer((req, res) => {
     if (req.url === "/healthz") {
-      const age = Date.now() - worker.stats.lastReceiveAt;
-      const ok = worker.state === "running" && age <= stale;
-      res.writeHead(ok ? 200 : 503, { "content-type": "application/json" });
-      res.end(JSON.stringify({ ok, state: worker.state, lastReceiveMsAgo: age, held: worker.held }));
+      const health = worker.health(stale);
+      res.writeHead(health.ok ? 200 : 503, { "content-type": "application/json" });
+      res.end(JSON.stringify(health));
       return;
     }
     if (req.url === "/metrics") {

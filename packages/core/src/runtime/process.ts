@@ -1,12 +1,15 @@
 import type { App, Registration } from "../app.ts";
 import { type Envelope, Headers, isDecodeFailure } from "../envelope.ts";
-import { describeError, TimeoutError } from "../errors.ts";
-import { compose, type HandlerRequest } from "../middleware/middleware.ts";
+import { describeError } from "../errors.ts";
+import { type HandlerRequest, type Middleware, runLayers } from "../middleware/middleware.ts";
+import { receiveLimit } from "../retry.ts";
 import { validate } from "../schema.ts";
 import type { Delivery } from "../transport.ts";
 import { runBatch } from "./batch.ts";
-import { classifyFailure } from "./classify.ts";
+import { classifyFailure, schemaThrew } from "./classify.ts";
 import { HandlerContext, type Runtime } from "./context.ts";
+import { type Deadline, deadline } from "./deadline.ts";
+import { layersOf } from "./layers.ts";
 import { ACK, type Outcome } from "./outcome.ts";
 
 /** A not-before time this close (ms) counts as due: clocks differ a little between machines. */
@@ -14,7 +17,7 @@ const NOT_BEFORE_SLACK_MS = 50;
 
 /**
  * Decide what to do with one delivery before any handler runs: poison, not yet due, unknown
- * name, too many attempts. Returns the registration to run, or the outcome.
+ * name, too many receives or attempts. Returns the registration to run, or the outcome.
  */
 export function triage(app: App, envelope: Delivery["envelope"], now = Date.now()): Registration | Outcome {
   if (isDecodeFailure(envelope)) return { kind: "deadLetter", reason: envelope.reason };
@@ -29,6 +32,13 @@ export function triage(app: App, envelope: Delivery["envelope"], now = Date.now(
       ? ACK
       : { kind: "deadLetter", reason: `unknown_message_name: ${envelope.name}` };
   }
+  const receives = countedReceives(envelope);
+  if (receives !== undefined && receives > receiveLimit(reg.retry)) {
+    return {
+      kind: "deadLetter",
+      reason: `max_receives_exceeded: received ${receives} times, over the limit of ${receiveLimit(reg.retry)} (retry.maxReceives); ${envelope.attempt - 1} handler run(s) seen finish`,
+    };
+  }
   if (envelope.attempt > reg.retry.maxAttempts) {
     return {
       kind: "deadLetter",
@@ -38,22 +48,24 @@ export function triage(app: App, envelope: Delivery["envelope"], now = Date.now(
   return reg;
 }
 
-/** Cache of composed handler chains per registration. */
-const chains = new WeakMap<Registration, (request: HandlerRequest) => unknown>();
-
-function chainFor(app: App, reg: Registration): (request: HandlerRequest) => unknown {
-  let chain = chains.get(reg);
-  if (!chain) {
-    const fn = reg.fn as (data: unknown, ctx: HandlerContext) => unknown;
-    chain = compose([...app.middleware, ...reg.middleware], (req) => fn(req.data, req.ctx as HandlerContext));
-    chains.set(reg, chain);
-  }
-  return chain;
+/**
+ * Receives held against the receive limit, where the transport cannot tell runs: the broker's
+ * count less the hops a `not-before` schedule needed (each re-delay in place is one receive).
+ */
+function countedReceives(envelope: Envelope): number | undefined {
+  const { receiveCount, deferHopMs } = envelope.transport;
+  if (receiveCount === undefined) return undefined;
+  const notBefore = envelope.headers[Headers.notBefore];
+  if (notBefore === undefined || !deferHopMs) return receiveCount;
+  const span = Date.parse(notBefore) - envelope.publishedAt.getTime();
+  const hops = Number.isFinite(span) && span > 0 ? Math.ceil(span / deferHopMs) + 1 : 0;
+  return receiveCount - hops;
 }
 
 /**
- * Run one single-message handler on a decoded, due envelope. Returns the outcome; never throws.
- * A synchronous handler with a synchronous schema and no timeout settles without a promise.
+ * Run one single-message handler on a decoded, due envelope. Returns the outcome; never throws
+ * and never rejects: a schema, middleware or handler that throws is an outcome. A synchronous
+ * handler with a synchronous schema, no middleware and no timeout settles without a promise.
  */
 export function runHandler(
   app: App,
@@ -61,15 +73,20 @@ export function runHandler(
   envelope: Envelope,
   runtime: Runtime,
 ): Outcome | Promise<Outcome> {
-  let data = envelope.data;
-  if (reg.schema) {
-    const v = validate(reg.schema, data);
-    if (v instanceof Promise)
-      return v.then((r) => (r.ok ? invoke(app, reg, envelope, runtime, r.value) : dead(r.reason)));
-    if (!v.ok) return dead(v.reason);
-    data = v.value;
+  if (!reg.schema) return invoke(app, reg, envelope, runtime, envelope.data);
+  let v: ReturnType<typeof validate>;
+  try {
+    v = validate(reg.schema, envelope.data);
+  } catch (error) {
+    return classifyFailure(schemaThrew(reg, error), envelope.attempt, reg);
   }
-  return invoke(app, reg, envelope, runtime, data);
+  if (v instanceof Promise) {
+    return v.then(
+      (r) => (r.ok ? invoke(app, reg, envelope, runtime, r.value) : dead(r.reason)),
+      (error) => classifyFailure(schemaThrew(reg, error), envelope.attempt, reg),
+    );
+  }
+  return v.ok ? invoke(app, reg, envelope, runtime, v.value) : dead(v.reason);
 }
 
 function dead(reason: string): Outcome {
@@ -83,11 +100,14 @@ function invoke(
   runtime: Runtime,
   data: unknown,
 ): Outcome | Promise<Outcome> {
-  if (reg.timeoutMs !== undefined) return invokeWithTimeout(app, reg, envelope, runtime, data, reg.timeoutMs);
+  const layers = layersOf(app, reg);
+  if (layers.length > 0 || reg.timeoutMs !== undefined)
+    return invokeLayered(reg, layers, envelope, runtime, data);
   const ctx = new HandlerContext(envelope, runtime);
+  const fn = reg.fn as (data: unknown, ctx: HandlerContext) => unknown;
   let result: unknown;
   try {
-    result = chainFor(app, reg)({ envelope, data, ctx });
+    result = fn(data, ctx);
   } catch (error) {
     return classifyFailure(error, envelope.attempt, reg);
   }
@@ -100,6 +120,41 @@ function invoke(
   return afterRun(envelope, ctx, result, reg);
 }
 
+async function invokeLayered(
+  reg: Registration,
+  layers: readonly Middleware[],
+  envelope: Envelope,
+  runtime: Runtime,
+  data: unknown,
+): Promise<Outcome> {
+  const limit: Deadline | undefined =
+    reg.timeoutMs === undefined ? undefined : deadline(runtime.signal, reg.timeoutMs);
+  try {
+    const ctx = new HandlerContext(envelope, runtime, limit?.signal);
+    const request: HandlerRequest = { envelope, data, ctx };
+    const fn = reg.fn as (data: unknown, ctx: HandlerContext) => unknown;
+    const failed = await runLayers(
+      layers,
+      [request],
+      async ([r], fail) => {
+        try {
+          const work = fn(r!.data, r!.ctx as HandlerContext);
+          r!.result = limit ? await limit.race(work) : await work;
+        } catch (error) {
+          fail(r!, error);
+        }
+      },
+      false,
+    );
+    if (failed.has(request)) return classifyFailure(request.error, envelope.attempt, reg);
+    return await afterRun(envelope, ctx, request.result, reg);
+  } catch (error) {
+    return classifyFailure(error, envelope.attempt, reg);
+  } finally {
+    limit?.dispose();
+  }
+}
+
 /** A successful run acks; an RPC request's return value goes back as the reply first. */
 function afterRun(
   envelope: Envelope,
@@ -108,79 +163,56 @@ function afterRun(
   reg: Registration,
 ): Outcome | Promise<Outcome> {
   if (!envelope.replyTo || result === undefined || ctx.replied) return ACK;
-  return ctx.reply(result).then(
-    () => ACK,
-    (error) => classifyFailure(error, envelope.attempt, reg),
-  );
-}
-
-async function invokeWithTimeout(
-  app: App,
-  reg: Registration,
-  envelope: Envelope,
-  runtime: Runtime,
-  data: unknown,
-  ms: number,
-): Promise<Outcome> {
-  const controller = new AbortController();
-  const parent = runtime.signal;
-  if (parent.aborted) controller.abort(parent.reason);
-  else parent.addEventListener("abort", () => controller.abort(parent.reason), { once: true });
-  const ctx = new HandlerContext(envelope, runtime, controller.signal);
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new TimeoutError(ms);
-        controller.abort(error);
-        reject(error);
-      }, ms);
-    });
-    const result = await Promise.race([chainFor(app, reg)({ envelope, data, ctx }), timeout]);
-    return await afterRun(envelope, ctx, result, reg);
+    return ctx.reply(result).then(
+      () => ACK,
+      (error) => classifyFailure(error, envelope.attempt, reg),
+    );
   } catch (error) {
     return classifyFailure(error, envelope.attempt, reg);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Apply an outcome to its delivery. Throws what the transport throws (the broker will redeliver). */
-export function settle(delivery: Delivery, outcome: Outcome): Promise<void> {
-  switch (outcome.kind) {
-    case "ack":
-      return delivery.ack();
-    case "retry":
-      return delivery.retry(outcome.delayMs);
-    case "deadLetter":
-      return delivery.deadLetter(outcome.reason);
-    case "defer":
-      return delivery.defer(outcome.delayMs);
-    case "release":
-      return delivery.release();
-    case "skipped":
-      return Promise.resolve();
   }
 }
 
 /**
- * Handle one delivery end to end: triage, validate, run the handler through its middleware,
- * settle the delivery, and return the outcome. Never throws: a transport error while settling
- * is logged and reported as `settleError` (the transport will redeliver).
+ * Apply an outcome to its delivery. `skipped` (a FIFO group mate behind a message that is not
+ * done) gives the delivery back uncounted. Rejects with what the transport throws (the broker
+ * will redeliver).
  */
-export async function processDelivery(
-  app: App,
-  delivery: Delivery,
-  runtime: Runtime,
-): Promise<{ outcome: Outcome; settleError?: unknown }> {
-  const t = triage(app, delivery.envelope);
-  let outcome: Outcome;
-  if ("kind" in t) outcome = t;
-  else if (t.mode === "batch") outcome = await runBatchOfOne(t, delivery.envelope as Envelope, runtime);
-  else {
-    const o = runHandler(app, t, delivery.envelope as Envelope, runtime);
-    outcome = o instanceof Promise ? await o : o;
+export function settle(delivery: Delivery, outcome: Outcome): Promise<void> {
+  try {
+    switch (outcome.kind) {
+      case "ack":
+        return delivery.ack();
+      case "retry":
+        return delivery.retry(outcome.delayMs);
+      case "deadLetter":
+        return delivery.deadLetter(outcome.reason);
+      case "defer":
+        return delivery.defer(outcome.delayMs);
+      case "release":
+      case "skipped":
+        return delivery.release();
+    }
+  } catch (error) {
+    return Promise.reject(error);
   }
+}
+
+/** What `processDelivery` did with one delivery. */
+export interface Processed {
+  outcome: Outcome;
+  /** Set when settling failed: the transport will redeliver the message. */
+  settleError?: unknown;
+}
+
+/**
+ * Handle one delivery end to end: triage, validate, run the handler through its middleware,
+ * settle the delivery, and return the outcome. Never rejects: a failure anywhere on the path is
+ * an outcome, and a transport error while settling is returned as `settleError` (the transport
+ * will redeliver).
+ */
+export async function processDelivery(app: App, delivery: Delivery, runtime: Runtime): Promise<Processed> {
+  const outcome = await decide(app, delivery, runtime);
   try {
     await settle(delivery, outcome);
     return { outcome };
@@ -193,7 +225,18 @@ export async function processDelivery(
   }
 }
 
-async function runBatchOfOne(reg: Registration, envelope: Envelope, runtime: Runtime): Promise<Outcome> {
-  const [outcome] = await runBatch(reg, [envelope], runtime);
-  return outcome ?? ACK;
+/** The outcome of one delivery: triage, then its handler (a batch handler gets a batch of one). */
+export async function decide(app: App, delivery: Delivery, runtime: Runtime): Promise<Outcome> {
+  try {
+    const t = triage(app, delivery.envelope);
+    if ("kind" in t) return t;
+    if (t.mode === "batch") {
+      const [outcome] = await runBatch(app, t, [delivery.envelope as Envelope], runtime);
+      return outcome ?? ACK;
+    }
+    return await runHandler(app, t, delivery.envelope as Envelope, runtime);
+  } catch (error) {
+    // Only a bug in Mailroom gets here; the message is retried, never lost.
+    return { kind: "retry", delayMs: 1_000, error };
+  }
 }

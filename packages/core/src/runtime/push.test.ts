@@ -66,8 +66,9 @@ describe("push dispatch", () => {
     ];
     const results = await dispatch(app, ds, { fifo: true });
     expect(results.map((r) => r.outcome.kind)).toEqual(["ack", "retry", "skipped", "ack", "ack"]);
-    expect(ds[2]!.calls).toEqual([]);
-    expect(log.filter((l) => l.startsWith('"a'))).toEqual(['"a1":ack', '"a2":retry']);
+    // Given back uncounted, without running.
+    expect(ds[2]!.calls).toEqual(["release"]);
+    expect(log.filter((l) => l.startsWith('"a'))).toEqual(['"a1":ack', '"a2":retry', '"a3":release']);
   });
 
   it("limits concurrency", async () => {

@@ -1,13 +1,14 @@
 import type { App } from "../app.ts";
 import type { Envelope } from "../envelope.ts";
+import { describeError } from "../errors.ts";
 import { silentLogger } from "../logger.ts";
 import { getOrCreate } from "../map.ts";
 import type { Delivery, Publisher } from "../transport.ts";
 import { runBatch } from "./batch.ts";
 import type { Runtime } from "./context.ts";
-import { type Outcome, SKIPPED } from "./outcome.ts";
+import { isDone, type Outcome, SKIPPED } from "./outcome.ts";
 import { logOutcome } from "./outcome-log.ts";
-import { processDelivery, settle, triage } from "./process.ts";
+import { decide, settle, triage } from "./process.ts";
 
 /** One delivery's result in push mode. */
 export interface DispatchResult {
@@ -22,9 +23,10 @@ export interface DispatchOptions {
   /** Most handlers running at once. Default: all of the batch. */
   concurrency?: number;
   /**
-   * FIFO mode: deliveries of one `transport.groupId` run one at a time in order; at the first
-   * one that is not acked or dead-lettered, the rest of that group are `skipped` (reported as
-   * failed so the provider redelivers them in order). Other groups run in parallel.
+   * FIFO mode: deliveries of one `transport.groupId` run one at a time in order; once one is not
+   * done (anything but ack or dead-letter, or its settle failed), every later one of that group
+   * is `skipped`: given back with `release()`, uncounted, so the provider redelivers the group
+   * in order. Other groups run in parallel.
    */
   fifo?: boolean;
   /** Creates the publisher on first use (`ctx.publish`, replies). No client is made otherwise. */
@@ -57,11 +59,11 @@ export function pushRuntime(app: App, options: DispatchOptions = {}): Runtime {
 /**
  * Run a batch of deliveries pushed by a cloud function trigger and settle each. Returns every
  * delivery's outcome in input order so the adapter can answer the provider (e.g. Lambda
- * `batchItemFailures`). Never throws for a handler's failure.
+ * `batchItemFailures`). Never rejects: a failure anywhere is an outcome or a `settleError`.
  *
  * @example
  * const results = await dispatch(app, deliveries, { fifo: true });
- * const failed = results.filter((r) => r.outcome.kind === "retry" || r.outcome.kind === "skipped");
+ * const failed = results.filter((r) => r.settleError !== undefined || !isDone(r.outcome));
  */
 export async function dispatch(
   app: App,
@@ -71,17 +73,28 @@ export async function dispatch(
   const runtime = pushRuntime(app, options);
   const log = options.logOutcomes ?? true;
   const results: DispatchResult[] = new Array(deliveries.length);
-  const one = async (i: number) => {
-    const d = deliveries[i]!;
-    const r = await processDelivery(app, d, runtime);
-    if (log) logOutcome(runtime.logger, d.envelope, r.outcome);
-    results[i] = r.settleError === undefined ? { delivery: d, outcome: r.outcome } : { delivery: d, ...r };
-    return r.outcome;
+  const finish = async (i: number, outcome: Outcome): Promise<DispatchResult> => {
+    const delivery = deliveries[i]!;
+    if (log) logOutcome(runtime.logger, delivery.envelope, outcome);
+    try {
+      await settle(delivery, outcome);
+      results[i] = { delivery, outcome };
+    } catch (settleError) {
+      runtime.logger.warn(
+        {
+          queue: delivery.envelope.transport.queue,
+          outcome: outcome.kind,
+          error: describeError(settleError),
+        },
+        "could not settle the message; the provider will deliver it again",
+      );
+      results[i] = { delivery, outcome, settleError };
+    }
+    return results[i]!;
   };
+  const one = async (i: number) => finish(i, await decide(app, deliveries[i]!, runtime));
   const batched =
-    options.fifo || !app.hasBatchHandlers
-      ? undefined
-      : await runBatches(app, deliveries, runtime, results, log);
+    options.fifo || !app.hasBatchHandlers ? undefined : await runBatches(app, deliveries, runtime, finish);
   const todo: number[] = [];
   for (let i = 0; i < deliveries.length; i++) if (!batched?.has(i)) todo.push(i);
   if (options.fifo) {
@@ -94,11 +107,11 @@ export async function dispatch(
       let blocked = false;
       for (const i of group) {
         if (blocked) {
-          results[i] = { delivery: deliveries[i]!, outcome: SKIPPED };
+          await finish(i, SKIPPED);
           continue;
         }
-        const outcome = await one(i);
-        if (outcome.kind === "retry" || outcome.kind === "release") blocked = true;
+        const r = await one(i);
+        if (r.settleError !== undefined || !isDone(r.outcome)) blocked = true;
       }
     });
   } else {
@@ -112,39 +125,21 @@ async function runBatches(
   app: App,
   deliveries: Delivery[],
   runtime: Runtime,
-  results: DispatchResult[],
-  log: boolean,
+  finish: (i: number, outcome: Outcome) => Promise<DispatchResult>,
 ): Promise<Set<number>> {
   const byName = new Map<string, number[]>();
   for (let i = 0; i < deliveries.length; i++) {
     const t = triage(app, deliveries[i]!.envelope);
-    if (!("kind" in t) && t.mode === "batch") {
-      getOrCreate(byName, t.name, () => []).push(i);
-    }
+    if (!("kind" in t) && t.mode === "batch") getOrCreate(byName, t.name, () => []).push(i);
   }
   const done = new Set<number>();
   for (const [name, indexes] of byName) {
     const reg = app.lookup(name)!;
     for (let start = 0; start < indexes.length; start += reg.maxSize) {
       const chunk = indexes.slice(start, start + reg.maxSize);
-      const outcomes = await runBatch(
-        reg,
-        chunk.map((i) => deliveries[i]!.envelope as Envelope),
-        runtime,
-      );
-      await Promise.all(
-        chunk.map(async (i, k) => {
-          const delivery = deliveries[i]!;
-          const outcome = outcomes[k]!;
-          if (log) logOutcome(runtime.logger, delivery.envelope, outcome);
-          try {
-            await settle(delivery, outcome);
-            results[i] = { delivery, outcome };
-          } catch (settleError) {
-            results[i] = { delivery, outcome, settleError };
-          }
-        }),
-      );
+      const envelopes = chunk.map((i) => deliveries[i]!.envelope as Envelope);
+      const outcomes = await runBatch(app, reg, envelopes, runtime);
+      await Promise.all(chunk.map((i, k) => finish(i, outcomes[k]!)));
       for (const i of chunk) done.add(i);
     }
   }
@@ -158,8 +153,8 @@ async function limit<T>(items: T[], n: number | undefined, fn: (item: T) => Prom
     return;
   }
   let next = 0;
-  const lane = async () => {
+  const runner = async () => {
     while (next < items.length) await fn(items[next++]!);
   };
-  await Promise.all(Array.from({ length: Math.max(1, n) }, lane));
+  await Promise.all(Array.from({ length: Math.max(1, n) }, runner));
 }

@@ -13,6 +13,8 @@ export class WorkerStats {
   settleErrors = 0;
   /** Epoch ms of the last receive that completed (with or without messages). */
   lastReceiveAt = 0;
+  /** Epoch ms of the last message settled. */
+  lastSettledAt = 0;
 
   count(outcome: Outcome): void {
     switch (outcome.kind) {

@@ -1,13 +1,14 @@
 import { EventEmitter } from "node:events";
 import type { App, Registration } from "../app.ts";
 import { type DecodeFailure, type Envelope, isDecodeFailure } from "../envelope.ts";
-import { describeError } from "../errors.ts";
+import { ConfigError, describeError, TransportError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { getOrCreate } from "../map.ts";
 import type { Delivery, Publisher, Source } from "../transport.ts";
 import { runBatch } from "./batch.ts";
 import type { Runtime } from "./context.ts";
-import type { Outcome } from "./outcome.ts";
+import { HeldDeliveries } from "./held.ts";
+import { isDone, type Outcome } from "./outcome.ts";
 import { logOutcome } from "./outcome-log.ts";
 import { processDelivery, settle, triage } from "./process.ts";
 import { WorkerStats } from "./stats.ts";
@@ -30,6 +31,12 @@ export interface WorkerOptions {
   visibilityTimeoutMs?: number;
   /** Backoff after a failed receive: from `min` to `max` ms with full jitter. Default 100 → 30,000. */
   receiveBackoff?: { minMs?: number; maxMs?: number };
+  /**
+   * At start-up, how long to wait for a transport that is not reachable yet (each wait is logged),
+   * ms. Default 60,000; 0 fails at once. A configuration error (credentials, missing queue, no
+   * dead-letter destination) never waits: `start()` rejects with it at once.
+   */
+  connectTimeoutMs?: number;
   /** Stop when the queue is empty (no ready, delayed or in-flight messages) — for batch jobs and tests. */
   untilEmpty?: boolean;
   /** Stop on SIGTERM / SIGINT. Default false (the CLI turns it on). */
@@ -43,14 +50,31 @@ export interface WorkerOptions {
 
 /** Events a Worker emits, for logging and metrics. */
 export interface WorkerEvents {
+  /** The source is connected and the first receive is about to start. */
   started: [];
+  /** Start-up: the transport is not reachable yet; the worker waits and tries again. */
+  waiting: [info: { error: unknown; waitedMs: number; limitMs: number }];
   received: [count: number];
   settled: [info: { envelope: Envelope | DecodeFailure; outcome: Outcome; durationMs: number }];
   receiveError: [error: unknown, consecutive: number];
-  settleError: [error: unknown, envelope: Envelope | DecodeFailure];
+  /** A settle failed (now, or in the background after it had resolved); the broker will redeliver. */
+  settleError: [error: unknown, envelope: Envelope | DecodeFailure | undefined];
   extendError: [error: unknown];
   stopping: [];
   stopped: [info: { abandoned: number }];
+}
+
+/** What `Worker.health()` reports: liveness means progress. */
+export interface WorkerHealth {
+  ok: boolean;
+  state: Worker["state"];
+  /** Why it is not ok. */
+  reason?: string;
+  /** Since the last completed receive or settled message, ms. */
+  lastProgressMsAgo: number;
+  /** True while every slot is busy: the receive loop waits for capacity, which is progress too. */
+  busy: boolean;
+  held: number;
 }
 
 interface Batch {
@@ -59,20 +83,15 @@ interface Batch {
   timer?: NodeJS.Timeout | undefined;
 }
 
-interface Running {
-  delivery: Delivery;
-  startedAt: number;
-  extendedAt: number;
-}
-
 /**
- * The long-poll runtime: receives from a `Source`, runs handlers with a concurrency limit,
- * settles every delivery, heartbeats visibility for long handlers, backs off on receive errors,
- * and drains on stop. Generic over every transport.
+ * The long-poll runtime: checks the source at start-up, receives with back-pressure, runs
+ * handlers with a concurrency limit (FIFO groups one at a time, in order), settles every
+ * delivery, keeps every message it holds invisible with a heartbeat, backs off on receive
+ * errors, and drains on stop. Generic over every transport.
  *
  * @example
  * const worker = new Worker(app, transport.source(), { concurrency: 32, publisher: transport.publisher() });
- * worker.start();
+ * await worker.start(); // resolves once stopped; rejects if the transport cannot work
  * process.on("SIGTERM", () => worker.stop());
  */
 export class Worker extends EventEmitter<WorkerEvents> {
@@ -83,7 +102,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly #batchSize: number;
   readonly #receivers: number;
   readonly #shutdownMs: number;
-  readonly #visibilityMs: number;
+  readonly #connectMs: number;
   readonly #backoffMin: number;
   readonly #backoffMax: number;
   readonly #untilEmpty: boolean;
@@ -93,20 +112,19 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly #logger: Logger;
   readonly #receiveAbort = new AbortController();
   readonly #handlerAbort = new AbortController();
+  readonly #held: HeldDeliveries;
+  /** Received and waiting for a free slot (or for their FIFO group), in receive order. */
   readonly #queue: Delivery[] = [];
-  readonly #running = new Set<Running>();
   readonly #busyGroups = new Set<string>();
   readonly #batches = new Map<string, Batch>();
-  #batchHeld = 0;
+  #running = 0;
   #reserved = 0;
-  #state: "idle" | "running" | "stopping" | "stopped" = "idle";
+  #loopsWaitingForCapacity = 0;
+  #state: "idle" | "starting" | "running" | "stopping" | "stopped" = "idle";
   #capacityWaiters: Array<() => void> = [];
   #idleWaiters: Array<() => void> = [];
-  #heartbeat: NodeJS.Timeout | undefined;
   #done: Promise<void> | undefined;
-  #resolveDone: (() => void) | undefined;
   #onSignal = () => void this.stop();
-  #subscribed: Promise<void> | undefined;
 
   constructor(app: App, source: Source, options: WorkerOptions = {}) {
     super();
@@ -120,13 +138,19 @@ export class Worker extends EventEmitter<WorkerEvents> {
       options.receivers ?? Math.min(wanted, source.maxConcurrentReceives ?? wanted),
     );
     this.#shutdownMs = options.shutdownTimeoutMs ?? 30_000;
-    this.#visibilityMs = options.visibilityTimeoutMs ?? source.visibilityTimeoutMs ?? 0;
+    this.#connectMs = options.connectTimeoutMs ?? 60_000;
     this.#backoffMin = options.receiveBackoff?.minMs ?? 100;
     this.#backoffMax = options.receiveBackoff?.maxMs ?? 30_000;
     this.#untilEmpty = options.untilEmpty ?? false;
     this.#handleSignals = options.handleSignals ?? false;
     this.#logOutcomes = options.logOutcomes ?? true;
     this.#logger = options.logger ?? app.logger;
+    this.#held = new HeldDeliveries(
+      options.visibilityTimeoutMs ?? source.visibilityTimeoutMs ?? 0,
+      this.#logger,
+      this.stats,
+      (error) => this.#emitSafely("extendError", error),
+    );
     const publisher = options.publisher;
     this.#runtime = {
       logger: this.#logger,
@@ -141,35 +165,27 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   /** Messages received and not yet settled (queued, batching or running). */
   get held(): number {
-    return this.#queue.length + this.#running.size + this.#batchHeld;
+    return this.#held.size;
   }
 
-  /** True while the worker runs and its receive loop answered recently (see `stats.lastReceiveAt`). */
-  get state(): "idle" | "running" | "stopping" | "stopped" {
+  /** `starting` while the source is checked; `running` once receiving. */
+  get state(): "idle" | "starting" | "running" | "stopping" | "stopped" {
     return this.#state;
   }
 
-  /** Start receiving. Returns a promise that resolves when the worker has stopped. */
+  /**
+   * Start: check the source (`Source.connect`: a configuration error rejects at once, an
+   * unreachable transport is waited for up to `connectTimeoutMs`), then receive. Resolves when
+   * the worker has stopped.
+   */
   start(): Promise<void> {
     if (this.#state !== "idle") return this.#done ?? Promise.resolve();
-    this.#state = "running";
-    this.#done = new Promise((resolve) => {
-      this.#resolveDone = resolve;
-    });
+    this.#state = "starting";
     if (this.#handleSignals) {
       process.once("SIGTERM", this.#onSignal);
       process.once("SIGINT", this.#onSignal);
     }
-    if (this.#visibilityMs > 0) {
-      const every = Math.max(50, Math.floor(this.#visibilityMs / 4));
-      this.#heartbeat = setInterval(() => this.#beat(), every);
-      this.#heartbeat.unref();
-    }
-    this.stats.lastReceiveAt = Date.now();
-    this.emit("started");
-    this.#subscribed = this.#subscribe();
-    const loops = Array.from({ length: this.#receivers }, () => this.#receiveLoop());
-    void Promise.all(loops).then(() => this.#finish());
+    this.#done = this.#lifecycle();
     return this.#done;
   }
 
@@ -179,65 +195,114 @@ export class Worker extends EventEmitter<WorkerEvents> {
    * the worker stops waiting (unsettled messages are redelivered by the transport).
    */
   async stop(): Promise<void> {
-    if (this.#state === "idle") this.#state = "stopped";
+    if (this.#state === "idle") {
+      this.#state = "stopped";
+      return;
+    }
     if (this.#state === "stopped") return;
-    if (this.#state === "running") {
+    if (this.#state === "running" || this.#state === "starting") {
       this.#state = "stopping";
-      this.emit("stopping");
+      this.#emitSafely("stopping");
       this.#receiveAbort.abort();
       for (const w of this.#capacityWaiters.splice(0)) w();
     }
-    return this.#done;
+    await this.#done?.catch(() => {});
   }
 
-  async #finish(): Promise<void> {
-    const queued = this.#queue.splice(0);
-    await Promise.allSettled(queued.map((d) => d.release()));
-    for (const [, batch] of this.#batches) this.#flushBatch(batch);
-    const drained = await this.#waitIdle(this.#shutdownMs);
-    const abandoned = drained ? 0 : this.#running.size;
-    if (!drained) {
-      this.#handlerAbort.abort(new Error("worker stopped"));
-      this.#logger.warn({ abandoned }, "shutdown deadline passed; unsettled messages will be redelivered");
+  /**
+   * Liveness: ok while running and making progress — a receive completed or a message settled
+   * within `staleAfterMs`, or every slot busy with handlers (the receive loop is waiting for
+   * capacity, not stalled; a hung handler is bounded by its `timeoutMs`).
+   */
+  health(staleAfterMs: number, now = Date.now()): WorkerHealth {
+    const lastProgressMsAgo = now - Math.max(this.stats.lastReceiveAt, this.stats.lastSettledAt);
+    const busy = this.#loopsWaitingForCapacity > 0;
+    const base = { state: this.#state, lastProgressMsAgo, busy, held: this.held };
+    if (this.#state !== "running") return { ok: false, reason: `worker is ${this.#state}`, ...base };
+    if (!busy && lastProgressMsAgo > staleAfterMs) {
+      return {
+        ok: false,
+        reason: `no receive completed and no message settled for ${lastProgressMsAgo} ms (limit ${staleAfterMs} ms)`,
+        ...base,
+      };
     }
-    if (this.#heartbeat) clearInterval(this.#heartbeat);
-    if (this.#handleSignals) {
-      process.off("SIGTERM", this.#onSignal);
-      process.off("SIGINT", this.#onSignal);
-    }
-    this.#state = "stopped";
-    this.emit("stopped", { abandoned });
-    this.#resolveDone?.();
+    return { ok: true, ...base };
   }
 
-  /** Tell the source the app's names before the first receive; retried with backoff like a receive. */
-  async #subscribe(): Promise<void> {
-    if (!this.#source.subscribe) return;
-    for (let failures = 1; this.#state === "running"; failures++) {
+  async #lifecycle(): Promise<void> {
+    try {
+      await this.#connect();
+    } catch (error) {
+      this.#state = "stopped";
+      this.#unhookSignals();
+      this.#emitSafely("stopped", { abandoned: 0 });
+      throw error;
+    }
+    if (this.#state === "starting") {
+      this.#state = "running";
+      this.stats.lastReceiveAt = Date.now();
+      this.#source.onBackgroundError?.((error, envelope) => this.#settleFailed(error, envelope, true));
+      this.#held.start();
+      this.#emitSafely("started");
+      const subscribed = await this.#subscribe();
+      if (subscribed) await Promise.all(Array.from({ length: this.#receivers }, () => this.#receiveLoop()));
+    }
+    await this.#finish();
+  }
+
+  /** Wait for the source to work; a `ConfigError` (or a wait past the limit) ends the start. */
+  async #connect(): Promise<void> {
+    if (!this.#source.connect) return;
+    const began = Date.now();
+    for (let failures = 1; this.#state === "starting"; failures++) {
       try {
-        await this.#source.subscribe(this.#app.names());
+        await this.#source.connect(this.#receiveAbort.signal);
         return;
       } catch (error) {
-        this.stats.receiveErrors++;
-        this.emit("receiveError", error, failures);
+        if (this.#state !== "starting") return;
+        if (error instanceof ConfigError) throw error;
+        const waitedMs = Date.now() - began;
+        if (waitedMs >= this.#connectMs) {
+          throw new TransportError(
+            `the transport was not reachable within ${Math.round(this.#connectMs / 1000)} s (connectTimeoutMs): ${describeError(error)}`,
+            { cause: error },
+          );
+        }
+        this.#emitSafely("waiting", { error, waitedMs, limitMs: this.#connectMs });
         this.#logger.warn(
-          { error: describeError(error), consecutive: failures },
-          "subscribe failed; backing off",
+          { error: describeError(error), waitedMs, limitMs: this.#connectMs },
+          "the transport is not reachable yet; waiting",
         );
-        await this.#sleep(this.#backoff(failures));
+        await this.#sleep(Math.min(this.#backoff(failures), this.#connectMs - waitedMs));
       }
     }
   }
 
+  /** Tell the source the app's names before the first receive; retried with backoff like a receive. */
+  async #subscribe(): Promise<boolean> {
+    if (!this.#source.subscribe) return true;
+    for (let failures = 1; this.#state === "running"; failures++) {
+      try {
+        await this.#source.subscribe(this.#app.names());
+        return true;
+      } catch (error) {
+        this.#receiveFailed(error, failures, "subscribe failed; backing off");
+        await this.#sleep(this.#backoff(failures));
+      }
+    }
+    return false;
+  }
+
   async #receiveLoop(): Promise<void> {
-    await this.#subscribed;
     let failures = 0;
     while (this.#state === "running") {
       // Only whole batches are asked for, and only while what is held and reserved leaves room
       // for one (so at most concurrency + one batch is held): a receive of the few slots left
       // would cost a request for a handful of messages (SQS and MNS bill and throttle per request).
       if (this.held >= this.#concurrency || this.held + this.#reserved > this.#concurrency) {
+        this.#loopsWaitingForCapacity++;
         await new Promise<void>((r) => this.#capacityWaiters.push(r));
+        this.#loopsWaitingForCapacity--;
         continue;
       }
       const want = this.#batchSize;
@@ -251,25 +316,26 @@ export class Worker extends EventEmitter<WorkerEvents> {
         this.#reserved -= want;
         if (this.#state !== "running") break;
         failures++;
-        this.stats.receiveErrors++;
-        this.emit("receiveError", error, failures);
-        this.#logger.warn(
-          { error: describeError(error), consecutive: failures },
-          "receive failed; backing off",
-        );
+        this.#receiveFailed(error, failures, "receive failed; backing off");
         await this.#sleep(this.#backoff(failures));
         continue;
       }
       this.#reserved -= want;
       if (deliveries.length > 0) {
         this.stats.received += deliveries.length;
-        this.emit("received", deliveries.length);
+        this.#emitSafely("received", deliveries.length);
         for (const d of deliveries) this.#accept(d);
         this.#pump();
       } else if (this.#untilEmpty && this.held === 0 && (await this.#isEmpty())) {
         void this.stop();
       }
     }
+  }
+
+  #receiveFailed(error: unknown, consecutive: number, message: string): void {
+    this.stats.receiveErrors++;
+    this.#emitSafely("receiveError", error, consecutive);
+    this.#logger.warn({ error: describeError(error), consecutive }, message);
   }
 
   async #isEmpty(): Promise<boolean> {
@@ -285,6 +351,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   #accept(delivery: Delivery): void {
+    this.#held.add(delivery);
     const envelope = delivery.envelope;
     if (!isDecodeFailure(envelope)) {
       const t = triage(this.#app, envelope);
@@ -297,14 +364,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   #addToBatch(reg: Registration, delivery: Delivery): void {
-    const batch = getOrCreate(this.#batches, reg.name, () => ({ reg, items: [] as Delivery[] }) as Batch);
+    const batch = getOrCreate(this.#batches, reg.name, () => ({ reg, items: [] }) as Batch);
     batch.items.push(delivery);
-    this.#batchHeld++;
     if (batch.items.length >= reg.maxSize) this.#flushBatch(batch);
-    else if (!batch.timer) {
-      const b = batch;
-      b.timer = setTimeout(() => this.#flushBatch(b), reg.maxWaitMs);
-    }
+    else if (!batch.timer) batch.timer = setTimeout(() => this.#flushBatch(batch), reg.maxWaitMs);
   }
 
   #flushBatch(batch: Batch): void {
@@ -312,36 +375,32 @@ export class Worker extends EventEmitter<WorkerEvents> {
     batch.timer = undefined;
     const items = batch.items.splice(0);
     if (items.length === 0) return;
-    const entries = items.map((delivery) => {
-      const now = Date.now();
-      const r: Running = { delivery, startedAt: now, extendedAt: now };
-      this.#running.add(r);
-      return r;
-    });
-    this.#batchHeld -= items.length;
+    this.#running += items.length;
     const started = Date.now();
-    void runBatch(
-      batch.reg,
-      items.map((d) => d.envelope as Envelope),
-      this.#runtime,
-    ).then(async (outcomes) => {
-      await Promise.all(
-        entries.map(async (entry, i) => {
-          const outcome = outcomes[i]!;
-          try {
-            await settle(entry.delivery, outcome);
-          } catch (error) {
-            this.stats.settleErrors++;
-            this.emit("settleError", error, entry.delivery.envelope);
-          }
-          this.#done1(entry, outcome, started);
-        }),
-      );
-    });
+    const envelopes = items.map((d) => d.envelope as Envelope);
+    void runBatch(this.#app, batch.reg, envelopes, this.#runtime)
+      .then((outcomes) =>
+        Promise.all(
+          items.map(async (delivery, i) => {
+            const outcome = outcomes[i]!;
+            let settleError: unknown;
+            let failed = false;
+            try {
+              await settle(delivery, outcome);
+            } catch (error) {
+              failed = true;
+              settleError = error;
+            }
+            if (failed) this.#settleFailed(settleError, delivery.envelope, false);
+            this.#runFinished(delivery, outcome, started);
+          }),
+        ),
+      )
+      .catch((error: unknown) => this.#bug(error));
   }
 
   #pump(): void {
-    while (this.#running.size < this.#concurrency && this.#queue.length > 0) {
+    while (this.#running < this.#concurrency && this.#queue.length > 0) {
       const delivery = this.#takeNext();
       if (!delivery) return;
       this.#run(delivery);
@@ -357,62 +416,126 @@ export class Worker extends EventEmitter<WorkerEvents> {
         if (g !== undefined) this.#busyGroups.add(g);
         return d;
       }
-      if (i > 1000) return undefined;
     }
     return undefined;
   }
 
   #run(delivery: Delivery): void {
-    const now = Date.now();
-    const entry: Running = { delivery, startedAt: now, extendedAt: now };
-    this.#running.add(entry);
-    void processDelivery(this.#app, delivery, this.#runtime).then(({ outcome, settleError }) => {
-      if (settleError !== undefined) {
-        this.stats.settleErrors++;
-        this.emit("settleError", settleError, delivery.envelope);
-      }
-      const g = delivery.envelope.transport.groupId;
-      if (g !== undefined) {
-        if (outcome.kind === "retry" || outcome.kind === "release") this.#releaseGroup(g);
-        this.#busyGroups.delete(g);
-      }
-      this.#done1(entry, outcome, now);
-    });
+    const started = Date.now();
+    this.#running++;
+    void processDelivery(this.#app, delivery, this.#runtime)
+      .then(({ outcome, settleError }) => {
+        const failed = settleError !== undefined;
+        if (failed) this.#settleFailed(settleError, delivery.envelope, false);
+        const group = delivery.envelope.transport.groupId;
+        if (group !== undefined) {
+          // Order within a group: a message that is not done holds back every later one.
+          if (failed || !isDone(outcome)) this.#releaseGroup(group);
+          this.#busyGroups.delete(group);
+        }
+        this.#runFinished(delivery, outcome, started);
+      })
+      .catch((error: unknown) => this.#bug(error));
   }
 
-  /** A failed FIFO message blocks its group: give back the group's queued messages so order holds. */
+  /** Only a bug in Mailroom gets here; it is logged rather than left as an unhandled rejection. */
+  #bug(error: unknown): void {
+    this.#logger.error({ error: describeError(error) }, "internal error in the Worker");
+  }
+
+  /** Give back, uncounted, every queued message of `group`: an earlier one of the group is not done. */
   #releaseGroup(group: string): void {
-    for (let i = this.#queue.length - 1; i >= 0; i--) {
+    for (let i = 0; i < this.#queue.length; ) {
       const d = this.#queue[i]!;
-      if (d.envelope.transport.groupId === group) {
-        this.#queue.splice(i, 1);
-        d.release().catch((error) => this.emit("settleError", error, d.envelope));
+      if (d.envelope.transport.groupId !== group) {
+        i++;
+        continue;
       }
+      this.#queue.splice(i, 1);
+      this.#giveBack(d, "skipped");
     }
   }
 
-  #done1(entry: Running, outcome: Outcome, started: number): void {
-    this.#running.delete(entry);
+  /** Release a held delivery that will not run here (stop, or its FIFO group is blocked). */
+  #giveBack(delivery: Delivery, kind: "release" | "skipped"): Promise<void> {
+    const outcome: Outcome = { kind } as Outcome;
+    return settle(delivery, outcome).then(
+      () => this.#released(delivery, outcome),
+      (error: unknown) => {
+        this.#settleFailed(error, delivery.envelope, false);
+        this.#released(delivery, outcome);
+      },
+    );
+  }
+
+  #released(delivery: Delivery, outcome: Outcome): void {
+    this.#held.delete(delivery);
     this.stats.count(outcome);
-    if (this.#logOutcomes) logOutcome(this.#logger, entry.delivery.envelope, outcome);
-    this.emit("settled", { envelope: entry.delivery.envelope, outcome, durationMs: Date.now() - started });
+    this.#emitSafely("settled", { envelope: delivery.envelope, outcome, durationMs: 0 });
+    this.#wakeWaiters();
+  }
+
+  #settleFailed(error: unknown, envelope: Envelope | DecodeFailure | undefined, background: boolean): void {
+    this.stats.settleErrors++;
+    this.#emitSafely("settleError", error, envelope);
+    if (background) {
+      const id = envelope ? (isDecodeFailure(envelope) ? envelope.meta.id : envelope.id) : undefined;
+      this.#logger.warn(
+        { messageId: id, error: describeError(error) },
+        "a settle failed after it was accepted; the transport will deliver the message again",
+      );
+    }
+  }
+
+  #runFinished(delivery: Delivery, outcome: Outcome, started: number): void {
+    this.#running--;
+    this.#held.delete(delivery);
+    this.stats.count(outcome);
+    this.stats.lastSettledAt = Date.now();
+    if (this.#logOutcomes) {
+      try {
+        logOutcome(this.#logger, delivery.envelope, outcome);
+      } catch {
+        // A logger that throws must not stop the worker.
+      }
+    }
+    this.#emitSafely("settled", { envelope: delivery.envelope, outcome, durationMs: Date.now() - started });
     if (this.#state === "running") this.#pump();
+    this.#wakeWaiters();
+  }
+
+  #wakeWaiters(): void {
     for (const w of this.#capacityWaiters.splice(0)) w();
     if (this.held === 0) for (const w of this.#idleWaiters.splice(0)) w();
   }
 
-  #beat(): void {
-    const now = Date.now();
-    const half = this.#visibilityMs / 2;
-    for (const r of this.#running) {
-      if (now - r.extendedAt >= half) {
-        r.extendedAt = now;
-        this.stats.extended++;
-        r.delivery.extend(this.#visibilityMs).catch((error) => {
-          this.emit("extendError", error);
-          this.#logger.warn({ error: describeError(error) }, "visibility heartbeat failed");
-        });
-      }
+  async #finish(): Promise<void> {
+    await Promise.all(this.#queue.splice(0).map((d) => this.#giveBack(d, "release")));
+    for (const [, batch] of this.#batches) this.#flushBatch(batch);
+    const drained = await this.#waitIdle(this.#shutdownMs);
+    const abandoned = drained ? 0 : this.held;
+    if (!drained) {
+      this.#handlerAbort.abort(new Error("worker stopped"));
+      this.#logger.warn({ abandoned }, "shutdown deadline passed; unsettled messages will be redelivered");
+    }
+    this.#held.stop();
+    this.#unhookSignals();
+    this.#state = "stopped";
+    this.#emitSafely("stopped", { abandoned });
+  }
+
+  #unhookSignals(): void {
+    if (!this.#handleSignals) return;
+    process.off("SIGTERM", this.#onSignal);
+    process.off("SIGINT", this.#onSignal);
+  }
+
+  /** Emit to listeners; a listener that throws is logged, never allowed to break the worker. */
+  #emitSafely<K extends keyof WorkerEvents>(event: K, ...args: WorkerEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: WorkerEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      this.#logger.error({ event, error: describeError(error) }, "a Worker event listener threw");
     }
   }
 
