@@ -6,10 +6,10 @@ import {
   type QueueAdmin,
   type QueueDepth,
 } from "@mailroom/core";
-import { decodeEnvelope } from "@mailroom/core/transport";
+import { decodeEnvelope, redriveHeaders, runsCarried } from "@mailroom/core/transport";
 import type { MnsClient, ReceivedMessage } from "./client/client.ts";
 import { MnsQueueNotExistError } from "./client/errors.ts";
-import { attemptBase, type DeadLetterFacts, reencode, unwrapPoison } from "./wire.ts";
+import { type PoisonFacts, reencode, unwrapPoison } from "./wire.ts";
 
 /** What the admin needs. */
 export interface MnsAdminContext {
@@ -24,7 +24,7 @@ export interface MnsAdminContext {
 interface ReadBack {
   /** Undecodable when it was dead-lettered: `original` is the bytes as they came. */
   poison: boolean;
-  facts: Partial<DeadLetterFacts> & { id?: string | undefined };
+  facts: Partial<PoisonFacts>;
   name: string | undefined;
   original: Uint8Array;
   headers: Record<string, string>;
@@ -131,16 +131,7 @@ export class MnsAdmin implements QueueAdmin {
       transport: { kind: "mns", queue: this.#ctx.deadLetterQueue, raw: m },
     });
     if (isDecodeFailure(decoded)) return back.original;
-    const headers = { ...decoded.headers };
-    for (const h of [
-      Headers.attempt,
-      Headers.deadLetterReason,
-      Headers.deadLetteredAt,
-      Headers.originalQueue,
-    ]) {
-      delete headers[h];
-    }
-    return reencode(this.#ctx.encodeCodec, decoded, headers);
+    return reencode(this.#ctx.encodeCodec, decoded, redriveHeaders(decoded.headers));
   }
 
   #readBack(m: ReceivedMessage): ReadBack {
@@ -162,7 +153,7 @@ export class MnsAdmin implements QueueAdmin {
     return {
       facts: {
         reason: h[Headers.deadLetterReason],
-        attempts: attemptBase(h),
+        attempts: runsCarried(h),
         deadLetteredAt: h[Headers.deadLetteredAt],
         originalQueue: h[Headers.originalQueue],
         id: decoded.id,

@@ -20,7 +20,7 @@ export {
   MnsReceiptHandleError,
   mnsError,
 } from "./client/errors.ts";
-export { MAX_DELAY_S, MAX_VISIBILITY_S, MnsDelivery } from "./delivery.ts";
+export { MnsDelivery } from "./delivery.ts";
 export { FcDelivery, type FcDeliveryContext, type FcSettlement } from "./fc/delivery.ts";
 export {
   type FcMessage,
@@ -37,6 +37,7 @@ export {
   type ToAliyunFCOptions,
   toAliyunFC,
 } from "./fc/handler.ts";
+export { MAX_DELAY_S, MAX_VISIBILITY_S } from "./limits.ts";
 export type { MnsTransportOptions } from "./options.ts";
 export { MnsPublishError, MnsPublisher } from "./publisher.ts";
 export { MnsSource } from "./source.ts";

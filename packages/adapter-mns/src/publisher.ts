@@ -2,7 +2,7 @@ import { type Codec, ConfigError, type Outgoing, type Publisher, type PublishOpt
 import { dueAt, planDelay, toEncodeInput, withNotBefore } from "@mailroom/core/transport";
 import type { MnsClient, SendEntry } from "./client/client.ts";
 import { MnsError, MnsMessageTooLargeError } from "./client/errors.ts";
-import { MAX_DELAY_S } from "./delivery.ts";
+import { MAX_DELAY_S } from "./limits.ts";
 
 /** Some messages of a publish were refused by MNS; the others were sent. */
 export class MnsPublishError extends MnsError {

@@ -1,9 +1,9 @@
 import { type Codec, type Delivery, isDecodeFailure, type QueueDepth, type Source } from "@mailroom/core";
-import { decodeEnvelope } from "@mailroom/core/transport";
+import { attemptOf, decodeEnvelope, runsCarried } from "@mailroom/core/transport";
 import type { Acker } from "./acker.ts";
 import type { ReceivedMessage } from "./client/client.ts";
+import { checkQueues } from "./connect.ts";
 import { type DeliveryContext, MnsDelivery } from "./delivery.ts";
-import { attemptBase } from "./wire.ts";
 
 /** What a source needs. */
 export interface MnsSourceContext extends DeliveryContext {
@@ -16,8 +16,11 @@ export interface MnsSourceContext extends DeliveryContext {
 /**
  * Long-polls one MNS queue with BatchReceiveMessage (up to 16 per call, `waitSeconds` ≤ 30).
  * Any number of `receive` calls may run at once (each is its own HTTP request); an aborted
- * receive resolves `[]` at once and its HTTP request is aborted. `attempt` is the message's
- * DequeueCount plus the runs carried in its body when it was re-sent (`defer`).
+ * receive resolves `[]` at once and its HTTP request is aborted. `attempt` follows core's
+ * `attemptOf` with `counts: "runs"`: every uncounted return (`defer`, `release`) is a re-sent
+ * copy carrying the runs so far in its body, so each receive of a copy is a run and
+ * attempt = runs carried + DequeueCount. `connect` checks the queue, its dead-letter queue and
+ * the credentials before the first receive.
  */
 export class MnsSource implements Source {
   readonly visibilityTimeoutMs: number;
@@ -41,6 +44,11 @@ export class MnsSource implements Source {
     return messages.map((m) => this.#delivery(m));
   }
 
+  /** The start-up check: credentials accepted, queue and dead-letter queue exist (see `checkQueues`). */
+  connect(signal: AbortSignal): Promise<void> {
+    return checkQueues(this.#ctx, signal);
+  }
+
   /** Ready (active), delayed and in flight (inactive), from GetQueueAttributes. */
   async depth(): Promise<QueueDepth> {
     const info = await this.#ctx.client.getQueueAttributes(this.#ctx.queue);
@@ -59,7 +67,14 @@ export class MnsSource implements Source {
     const decoded = decodeEnvelope(this.#ctx.codec, m.body, meta, { attempt: m.dequeueCount, transport });
     const envelope = isDecodeFailure(decoded)
       ? decoded
-      : { ...decoded, attempt: attemptBase(decoded.headers) + m.dequeueCount };
+      : {
+          ...decoded,
+          attempt: attemptOf({
+            runsBefore: runsCarried(decoded.headers),
+            receiveCount: m.dequeueCount,
+            counts: "runs",
+          }),
+        };
     return new MnsDelivery(this.#ctx, m, envelope);
   }
 }

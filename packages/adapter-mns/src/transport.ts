@@ -2,18 +2,14 @@ import { ConfigError, jsonCodec, type Transport } from "@mailroom/core";
 import { Acker } from "./acker.ts";
 import { MnsAdmin } from "./admin.ts";
 import { MnsClient } from "./client/client.ts";
-import { MAX_VISIBILITY_S } from "./delivery.ts";
+import { CREDENTIAL_ENV } from "./credentials.ts";
+import { MAX_VISIBILITY_S } from "./limits.ts";
 import type { MnsTransportOptions } from "./options.ts";
 import { MnsPublisher } from "./publisher.ts";
 import { MnsSource } from "./source.ts";
 import { parseMnsUrl } from "./url.ts";
 
-/** Environment variables read for credentials (the Alibaba Cloud SDKs' names). */
-export const CREDENTIAL_ENV = {
-  accessKeyId: "ALIBABA_CLOUD_ACCESS_KEY_ID",
-  accessKeySecret: "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-  securityToken: "ALIBABA_CLOUD_SECURITY_TOKEN",
-} as const;
+export { CREDENTIAL_ENV } from "./credentials.ts";
 
 /**
  * An MNS queue as a Mailroom transport: one typed client (and its request counts) shared by the

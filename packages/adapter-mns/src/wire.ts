@@ -1,15 +1,17 @@
 import { isUtf8 } from "node:buffer";
-import { type Codec, type DecodeFailure, type Envelope, Headers, isDecodeFailure } from "@mailroom/core";
+import { type Codec, type DecodeFailure, type Envelope, isDecodeFailure } from "@mailroom/core";
+import { type DeadLetterFacts, deadLetterHeaders } from "@mailroom/core/transport";
 
 /** Key of the JSON wrapper that carries an undecodable body into the dead-letter queue. */
 export const POISON_KEY = "mailroom-dead-letter";
 
-/** Facts about a dead letter, written beside the body (MNS has no message attributes). */
-export interface DeadLetterFacts {
+/** The facts a poison wrapper stores beside the original bytes (MNS has no message attributes). */
+export interface PoisonFacts {
   reason: string;
   attempts: number;
   deadLetteredAt: string;
   originalQueue: string;
+  id?: string | undefined;
 }
 
 /**
@@ -36,7 +38,7 @@ export interface DeadLetterBody {
 }
 
 /**
- * The dead-letter body: a decodable envelope is re-encoded with the facts in its headers; an
+ * The dead-letter body: a decodable envelope is re-encoded with core's `deadLetterHeaders`; an
  * undecodable one is wrapped as `{ "mailroom-dead-letter": { reason, … }, "text": "…" }` (or
  * `"base64"` for bytes that are not UTF-8) so the original bytes survive for redrive.
  */
@@ -45,44 +47,35 @@ export function deadLetterBody(
   envelope: Envelope | DecodeFailure,
   facts: DeadLetterFacts,
 ): DeadLetterBody {
-  if (isDecodeFailure(envelope)) {
-    const original = Buffer.from(envelope.body.buffer, envelope.body.byteOffset, envelope.body.byteLength);
-    const wrapper = {
-      [POISON_KEY]: { ...facts, id: envelope.meta.id },
-      ...(isUtf8(original) ? { text: original.toString("utf8") } : { base64: original.toString("base64") }),
-    };
-    return { body: new TextEncoder().encode(JSON.stringify(wrapper)), text: true };
+  if (!isDecodeFailure(envelope)) {
+    return { body: reencode(codec, envelope, deadLetterHeaders(envelope.headers, facts)), text: false };
   }
-  const headers = { ...envelope.headers };
-  delete headers[Headers.notBefore];
-  headers[Headers.attempt] = String(facts.attempts);
-  headers[Headers.deadLetterReason] = facts.reason;
-  headers[Headers.deadLetteredAt] = facts.deadLetteredAt;
-  headers[Headers.originalQueue] = facts.originalQueue;
-  return { body: reencode(codec, envelope, headers), text: false };
+  const original = Buffer.from(envelope.body.buffer, envelope.body.byteOffset, envelope.body.byteLength);
+  const stored: PoisonFacts = {
+    reason: facts.reason,
+    attempts: facts.attempts,
+    deadLetteredAt: (facts.at ?? new Date()).toISOString(),
+    originalQueue: facts.queue,
+    id: envelope.meta.id,
+  };
+  const wrapper = {
+    [POISON_KEY]: stored,
+    ...(isUtf8(original) ? { text: original.toString("utf8") } : { base64: original.toString("base64") }),
+  };
+  return { body: new TextEncoder().encode(JSON.stringify(wrapper)), text: true };
 }
 
 /** The original bytes inside a poison wrapper, or undefined when `text` is not one. */
 export function unwrapPoison(
   text: string,
-): { facts: Partial<DeadLetterFacts> & { id?: string }; original: Uint8Array } | undefined {
+): { facts: Partial<PoisonFacts>; original: Uint8Array } | undefined {
   if (!text.startsWith(`{"${POISON_KEY}"`)) return undefined;
   try {
-    const w = JSON.parse(text) as {
-      [POISON_KEY]: DeadLetterFacts & { id?: string };
-      text?: string;
-      base64?: string;
-    };
+    const w = JSON.parse(text) as { [POISON_KEY]: PoisonFacts; text?: string; base64?: string };
     const original =
       typeof w.text === "string" ? Buffer.from(w.text, "utf8") : Buffer.from(w.base64 ?? "", "base64");
     return { facts: w[POISON_KEY], original };
   } catch {
     return undefined;
   }
-}
-
-/** Attempts made before this copy was (re-)published, from the `mailroom-attempt` header; 0 when absent. */
-export function attemptBase(headers: Readonly<Record<string, string>>): number {
-  const n = Number(headers[Headers.attempt]);
-  return Number.isInteger(n) && n >= 0 ? n : 0;
 }

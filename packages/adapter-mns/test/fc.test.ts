@@ -1,8 +1,16 @@
-import { createApp, jsonCodec, PermanentError, silentLogger } from "@mailroom/core";
+import { createApp, PermanentError, silentLogger } from "@mailroom/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FcRetryError, openTransport, toAliyunFC } from "../src/index.ts";
+import { FcRetryError, toAliyunFC } from "../src/index.ts";
 import type { MnsTestServer } from "../src/testing/index.ts";
-import { client, server, transportUrl, uniqueQueue } from "./helpers.ts";
+import {
+  b64,
+  deadLettersOf,
+  fcKeys,
+  mailroomBody,
+  queueEvent as makeQueueEvent,
+  topicNotification,
+} from "./fc-events.ts";
+import { client, server, uniqueQueue } from "./helpers.ts";
 
 let s: MnsTestServer;
 beforeAll(async () => {
@@ -10,34 +18,9 @@ beforeAll(async () => {
 });
 afterAll(() => s.close());
 
-const mailroomBody = (name: string, data: unknown, headers: Record<string, string> = {}) =>
-  new TextDecoder().decode(
-    jsonCodec({ embedMeta: true }).encode({ id: `id-${name}`, name, data, publishedAt: new Date(), headers })
-      .body,
-  );
-const b64 = (text: string) => Buffer.from(text).toString("base64");
-
-/** The CloudEvent EventBridge delivers for an MNS queue trigger. */
-function queueEvent(queue: string, messageBody: string, n = 0) {
-  return {
-    id: `evt-${n}`,
-    source: "MNS-Function-mnstrigger",
-    specversion: "1.0",
-    type: "mns:Queue:SendMessage",
-    datacontenttype: "application/json; charset=utf-8",
-    subject: `acs:mns:cn-hangzhou:${s.accountId}:queues/${queue}`,
-    time: "2026-11-23T06:28:17.093Z",
-    aliyunaccountid: s.accountId,
-    aliyunregionid: "cn-hangzhou",
-    data: { requestId: `req-${n}`, messageId: `msg-${n}`, messageBody },
-  };
-}
-
-const keys = () => ({
-  endpoint: s.endpoint,
-  accessKeyId: s.credentials[0]!.accessKeyId,
-  accessKeySecret: s.credentials[0]!.accessKeySecret,
-});
+const queueEvent = (queue: string, body: string, n = 0) => makeQueueEvent(s, queue, body, n);
+const keys = () => fcKeys(s);
+const deadLetters = (queue: string) => deadLettersOf(s, queue);
 
 function newApp() {
   const app = createApp({ name: "fc", logger: silentLogger });
@@ -51,18 +34,13 @@ function newApp() {
   return { app, seen };
 }
 
-async function deadLetters(queue: string) {
-  const t = await openTransport(transportUrl(s, queue, "visibility=30s"), keys());
-  return t.admin().listDeadLetters({ limit: 16 });
-}
-
 describe("toAliyunFC: MNS queue trigger (EventBridge CloudEvents)", () => {
   it("one CloudEvent with a base64 body (trigger decoding off), as a Buffer", async () => {
     const { app, seen } = newApp();
     const handler = toAliyunFC(app);
     const event = queueEvent("orders", b64(mailroomBody("order_created", { id: 1 })));
     const result = await handler(Buffer.from(JSON.stringify(event)), {});
-    expect(result).toEqual({ acked: 1, deadLettered: 0, deferred: 0 });
+    expect(result).toEqual({ acked: 1, deadLettered: 0, deferred: 0, repeated: 0 });
     expect(seen).toEqual([{ name: "order_created", data: { id: 1 }, attempt: 1 }]);
   });
 
@@ -109,12 +87,12 @@ describe("toAliyunFC: MNS queue trigger (EventBridge CloudEvents)", () => {
     expect(s.requestCount()).toBe(before);
   });
 
-  it("a thrown error throws so FC's retry policy applies; the error names the failure", async () => {
+  it("retryMode throw: a thrown error fails the event so FC's retry policy applies; the error names the failure", async () => {
     const app = createApp({ name: "fc", logger: silentLogger });
     app.handle("order_created", () => {
       throw new Error("database unavailable");
     });
-    const handler = toAliyunFC(app);
+    const handler = toAliyunFC(app, { retryMode: "throw" });
     const event = JSON.stringify([
       queueEvent("orders", mailroomBody("order_created", {}), 1),
       queueEvent("orders", mailroomBody("order_created", {}), 2),
@@ -124,12 +102,14 @@ describe("toAliyunFC: MNS queue trigger (EventBridge CloudEvents)", () => {
     expect((error as Error).message).toMatch(/^2 of 2 messages failed.*database unavailable/);
   });
 
-  it("ctx.retry throws too; FC 2.0 callbacks get the error", async () => {
+  it("retryMode throw: ctx.retry fails the event too; FC 2.0 callbacks get the error", async () => {
     const app = createApp({ name: "fc", logger: silentLogger });
     app.handle("order_created", (_d, ctx) => ctx.retry({ delayMs: 5_000 }));
     const got = await new Promise<Error | null>((resolve) => {
-      void toAliyunFC(app)(JSON.stringify(queueEvent("orders", mailroomBody("order_created", {}))), {}, (e) =>
-        resolve(e),
+      void toAliyunFC(app, { retryMode: "throw" })(
+        JSON.stringify(queueEvent("orders", mailroomBody("order_created", {}))),
+        {},
+        (e) => resolve(e),
       );
     });
     expect(got).toBeInstanceOf(FcRetryError);
@@ -149,7 +129,7 @@ describe("toAliyunFC: MNS queue trigger (EventBridge CloudEvents)", () => {
         accountId: s.accountId,
       },
     );
-    expect(result).toEqual({ acked: 0, deadLettered: 1, deferred: 0 });
+    expect(result).toEqual({ acked: 0, deadLettered: 1, deferred: 0, repeated: 0 });
     const dead = await deadLetters(queue);
     expect(dead).toHaveLength(1);
     expect(dead[0]).toMatchObject({
@@ -192,7 +172,7 @@ describe("toAliyunFC: MNS queue trigger (EventBridge CloudEvents)", () => {
     const due = new Date(Date.now() + 60_000).toISOString();
     const body = mailroomBody("order_created", { id: 9 }, { "not-before": due });
     const result = await toAliyunFC(app, keys())(JSON.stringify(queueEvent(queue, body)));
-    expect(result).toEqual({ acked: 0, deadLettered: 0, deferred: 1 });
+    expect(result).toEqual({ acked: 0, deadLettered: 0, deferred: 1, repeated: 0 });
     expect(seen).toEqual([]);
     const info = await c.getQueueAttributes(queue);
     expect(info.delayMessages).toBe(1);
@@ -225,7 +205,7 @@ describe('toAliyunFC: queue trigger with the "RawData" push format', () => {
       { requestId: "r2", messageId: "m2", messageBody: JSON.stringify({ name: "nobody_handles", data: {} }) },
     ];
     const result = await toAliyunFC(app, { ...keys(), accountId: s.accountId, queue })(JSON.stringify(items));
-    expect(result).toEqual({ acked: 1, deadLettered: 1, deferred: 0 });
+    expect(result).toEqual({ acked: 1, deadLettered: 1, deferred: 0, repeated: 0 });
     expect(seen.map((x) => x.data)).toEqual([{ raw: 1 }]);
     expect((await deadLetters(queue))[0]).toMatchObject({
       reason: "unknown_message_name: nobody_handles",
@@ -234,7 +214,7 @@ describe('toAliyunFC: queue trigger with the "RawData" push format', () => {
   });
 });
 
-describe("toAliyunFC: retryMode resend", () => {
+describe("toAliyunFC: queue-trigger retries re-sent (retryMode resend, the default)", () => {
   it("re-sends only the failed message with its delay and attempt; the event succeeds", async () => {
     const queue = uniqueQueue("fcresend");
     const c = client(s);
@@ -247,12 +227,17 @@ describe("toAliyunFC: retryMode resend", () => {
         ctx.retry({ delayMs: 1_000 });
       }
     });
-    const handler = toAliyunFC(app, { ...keys(), retryMode: "resend" });
+    const handler = toAliyunFC(app, keys());
     const event = [
       queueEvent(queue, mailroomBody("order_created", { ok: true }), 1),
       queueEvent(queue, mailroomBody("order_created", { fail: true }), 2),
     ];
-    expect(await handler(JSON.stringify(event))).toEqual({ acked: 1, deadLettered: 0, deferred: 1 });
+    expect(await handler(JSON.stringify(event))).toEqual({
+      acked: 1,
+      deadLettered: 0,
+      deferred: 1,
+      repeated: 0,
+    });
     expect((await c.getQueueAttributes(queue)).delayMessages).toBe(1);
     const [again] = await c.batchReceiveMessage(queue, 1, 3);
     expect(again!.rawBody).toMatch(/^[A-Za-z0-9+/]+=*$/);
@@ -269,9 +254,7 @@ describe("toAliyunFC: retryMode resend", () => {
       runs++;
     });
     const body = mailroomBody("order_created", {}, { "mailroom-attempt": "2" });
-    const result = await toAliyunFC(app, { ...keys(), retryMode: "resend" })(
-      JSON.stringify(queueEvent(queue, body)),
-    );
+    const result = await toAliyunFC(app, keys())(JSON.stringify(queueEvent(queue, body)));
     expect(result.deadLettered).toBe(1);
     expect(runs).toBe(0);
     expect((await deadLetters(queue))[0]).toMatchObject({ attempts: 3 });
@@ -279,16 +262,7 @@ describe("toAliyunFC: retryMode resend", () => {
 });
 
 describe("toAliyunFC: MNS topic trigger", () => {
-  const notification = (message: string) => ({
-    TopicOwner: s.accountId,
-    TopicName: "events",
-    Subscriber: s.accountId,
-    SubscriptionName: "fc-sub",
-    MessageId: "2F5B3C082B923D4EAC696B7A6E2F7B6E",
-    MessageMD5: "BA4BA9B48AC81F0F9C66F6C909C39DBB",
-    Message: message,
-    PublishTime: 1550216302888,
-  });
+  const notification = (message: string) => topicNotification(s, message);
 
   it("JSON format: the Message is the body (plain or base64)", async () => {
     const { app, seen } = newApp();

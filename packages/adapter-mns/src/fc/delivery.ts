@@ -1,119 +1,128 @@
-import {
-  type Codec,
-  type DecodeFailure,
-  type Delivery,
-  type Envelope,
-  Headers,
-  isDecodeFailure,
-  TransportError,
-} from "@mailroom/core";
-import { planDelay } from "@mailroom/core/transport";
+import { type Codec, ConfigError, type DecodeFailure, type Delivery, type Envelope } from "@mailroom/core";
 import type { MnsClient } from "../client/client.ts";
-import { MAX_DELAY_S } from "../delivery.ts";
-import { deadLetterBody, reencode } from "../wire.ts";
+import { type CopyOrigin, resendCopy, sendDeadLetter } from "../copies.ts";
 import type { FcMessage } from "./events.ts";
+import type { FcDone, FcMemory } from "./memory.ts";
 
-/** What a push delivery needs to reach MNS, created only when a settle needs it. */
+/** What a push delivery needs to reach MNS; the client is created only when a settle needs it. */
 export interface FcDeliveryContext {
   /** The client for this message's account and region (created on first call). */
   client(message: FcMessage): MnsClient;
   /** Dead-letter queue for this message, or undefined when none is known. */
   deadLetterQueue(message: FcMessage): string | undefined;
+  /** Queue a topic message not due yet is re-sent to (the `queue` option), if any. */
+  readonly deferQueue: string | undefined;
   readonly encodeCodec: Codec;
-  /** `resend`: retries are re-sent to the trigger's queue with their delay instead of failing the event. */
+  /** `resend`: a queue-trigger retry or release is a copy re-sent to the trigger's queue; `throw`: it fails the event. */
   readonly retryMode: "throw" | "resend";
+  readonly memory: FcMemory;
 }
 
-/** How a push delivery was settled, for the FC answer. `retry` and `release` fail the event; `resent` does not. */
-export type FcSettlement = "ack" | "deadLetter" | "deferred" | "resent" | "retry" | "release";
+/** How a push delivery was settled, for the FC answer: `retry` and `release` fail the event, the rest are done. */
+export type FcSettlement = FcDone | "retry" | "release";
 
 /**
- * A message pushed by an FC trigger. FC offers no per-message visibility: `ack` just records;
- * `retry` and `release` record a failure (the handler then throws so FC's retry policy applies),
- * or with `retryMode: "resend"` re-send the message to the trigger's queue with its delay;
- * `deadLetter` sends to the dead-letter queue (client created lazily) and counts as done;
- * `defer` (a `not-before` re-delay) re-sends to the trigger's queue with DelaySeconds and the
- * runs so far, and counts as done; `extend` is a no-op.
+ * A message pushed by an FC trigger. FC offers no per-message visibility, so every outcome that
+ * is not left to FC is a copy, sent through the same `resendCopy` / `sendDeadLetter` as the pull
+ * delivery (with nothing to delete: the trigger took the message off the queue):
+ * - `ack` records; `deadLetter` sends to the dead-letter queue;
+ * - `retry`: queue trigger in `resend` mode, a copy to the trigger's queue with the delay and
+ *   the runs so far (attempt + 1 on its next push); otherwise recorded as a failure, and the
+ *   handler throws so FC's retry policy re-runs the event;
+ * - `release`: as `retry`, but the copy does not count a run;
+ * - `defer` (a `not-before` re-delay): a copy with the remaining delay to the trigger's queue
+ *   (topic messages: to the `queue` option), not counted;
+ * - `extend` is a no-op.
+ * A copy that cannot be made throws (a `ConfigError` when no queue is known): the event fails.
+ * Every finished message is remembered in `FcMemory`, so a re-run of the event skips it.
  */
 export class FcDelivery implements Delivery {
   readonly envelope: Envelope | DecodeFailure;
   readonly message: FcMessage;
   settlement: FcSettlement | undefined;
   readonly #ctx: FcDeliveryContext;
+  readonly #key: string | undefined;
+  readonly #origin: CopyOrigin;
 
   constructor(ctx: FcDeliveryContext, message: FcMessage, envelope: Envelope | DecodeFailure) {
     this.#ctx = ctx;
     this.message = message;
     this.envelope = envelope;
+    this.#key = ctx.memory.keyOf(message);
+    this.#origin = { envelope, queue: message.source ?? "", removeOriginal: async () => {} };
   }
 
   async ack(): Promise<void> {
-    this.settlement = "ack";
+    this.#finish("ack");
   }
 
-  /** `throw` mode: recorded, and the handler throws so FC retries the event. `resend` mode: re-sent to the queue with the delay, attempt counted. */
+  /** See the class: a copy counting this run (queue trigger, `resend`), else the event fails. */
   async retry(delayMs: number): Promise<void> {
-    if (this.#ctx.retryMode === "resend" && this.message.kind === "queue" && this.message.source) {
-      await this.#resend(delayMs, this.envelope.attempt);
-      this.settlement = "resent";
+    // The handler ran and did not finish the message: until a copy carries it, this instance counts it.
+    this.#ctx.memory.recordRun(this.#key);
+    if (!this.#resends()) {
+      this.settlement = "retry";
       return;
     }
-    this.settlement = "retry";
+    await resendCopy(this.#writer(), this.#origin, this.#triggerQueue(), "retry", delayMs);
+    this.#finish("resent");
   }
 
+  /** Give it back unrun: a copy not counting a run (queue trigger, `resend`), else the event fails. */
   async release(): Promise<void> {
-    if (this.#ctx.retryMode === "resend" && this.message.kind === "queue" && this.message.source) {
-      await this.#resend(0, this.envelope.attempt - 1);
-      this.settlement = "resent";
+    if (!this.#resends()) {
+      this.settlement = "release";
       return;
     }
-    this.settlement = "release";
+    await resendCopy(this.#writer(), this.#origin, this.#triggerQueue(), "release", 0);
+    this.#finish("resent");
   }
 
   async extend(_ms: number): Promise<void> {}
 
-  /** Re-send to the trigger's queue with the remaining delay, not run, not counted. */
+  /** Not due yet: a copy with the remaining delay, not run, not counted. */
   async defer(delayMs: number): Promise<void> {
-    await this.#resend(delayMs, this.envelope.attempt - 1);
-    this.settlement = "deferred";
-  }
-
-  async #resend(delayMs: number, runsSoFar: number): Promise<void> {
-    const env = this.envelope;
-    const queue = this.message.kind === "queue" ? this.message.source : undefined;
-    if (isDecodeFailure(env) || !queue) {
-      throw new TransportError(
-        "re-sending needs the trigger's queue (MNS queue trigger); FC will retry this message",
+    const queue = this.message.kind === "queue" ? this.#triggerQueue() : this.#ctx.deferQueue;
+    if (queue === undefined) {
+      throw new ConfigError(
+        `a ${this.message.kind}-trigger message that is not due yet (not-before) cannot wait on a topic: set the \`queue\` option of toAliyunFC to a queue this app also consumes, and it is re-sent there with the remaining delay`,
       );
     }
-    const plan = planDelay(Date.now() + Math.max(0, delayMs), MAX_DELAY_S * 1000);
-    const headers: Record<string, string> = {
-      ...env.headers,
-      [Headers.attempt]: String(Math.max(0, runsSoFar)),
-    };
-    if (plan.notBefore) headers[Headers.notBefore] = plan.notBefore;
-    await this.#ctx.client(this.message).sendMessage(queue, {
-      body: reencode(this.#ctx.encodeCodec, env, headers),
-      delaySeconds: Math.ceil(plan.delayMs / 1000),
-    });
+    await resendCopy(this.#writer(), this.#origin, queue, "defer", delayMs);
+    this.#finish("deferred");
   }
 
   async deadLetter(reason: string): Promise<void> {
     const dlq = this.#ctx.deadLetterQueue(this.message);
-    if (!dlq) {
-      throw new TransportError(
-        `no dead-letter queue is known for this ${this.message.kind} trigger message (set deadLetterQueue); FC will retry it, then its async destination on failure gets it`,
+    if (dlq === undefined) {
+      throw new ConfigError(
+        `no dead-letter queue is known for this ${this.message.kind}-trigger message: set the \`deadLetterQueue\` option of toAliyunFC (until then FC retries the event, then hands it to its destination on failure)`,
       );
     }
-    const { body, text } = deadLetterBody(this.#ctx.encodeCodec, this.envelope, {
-      reason,
-      attempts: this.envelope.attempt,
-      deadLetteredAt: new Date().toISOString(),
-      originalQueue: this.message.source ?? "",
-    });
-    await this.#ctx
-      .client(this.message)
-      .sendMessage(dlq, { body, ...(text ? { encoding: "text" as const } : {}) });
-    this.settlement = "deadLetter";
+    await sendDeadLetter(this.#writer(), this.#origin, dlq, reason);
+    this.#finish("deadLetter");
+  }
+
+  #resends(): boolean {
+    return this.#ctx.retryMode === "resend" && this.message.kind === "queue";
+  }
+
+  #triggerQueue(): string {
+    const queue = this.message.source;
+    if (queue === undefined) {
+      throw new ConfigError(
+        'this queue-trigger event does not name its queue (push format "RawData"): set the `queue` option of toAliyunFC so retries and re-delays can be re-sent to it',
+      );
+    }
+    return queue;
+  }
+
+  #writer() {
+    return { client: this.#ctx.client(this.message), encodeCodec: this.#ctx.encodeCodec };
+  }
+
+  #finish(how: FcDone): void {
+    this.settlement = how;
+    this.#ctx.memory.finish(this.#key, how);
   }
 }

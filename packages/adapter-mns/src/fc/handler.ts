@@ -8,42 +8,41 @@ import {
   isDecodeFailure,
   jsonCodec,
   MailroomError,
+  silentLogger,
 } from "@mailroom/core";
-import { decodeEnvelope, dispatch } from "@mailroom/core/transport";
+import {
+  attemptOf,
+  type DispatchResult,
+  decodeEnvelope,
+  dispatch,
+  runsCarried,
+} from "@mailroom/core/transport";
 import { decodeBody, type ReceiveEncoding } from "../client/body.ts";
-import { MnsClient } from "../client/client.ts";
 import { MnsPublisher } from "../publisher.ts";
-import { CREDENTIAL_ENV } from "../transport.ts";
-import { attemptBase } from "../wire.ts";
+import { FcClients, type FcContext } from "./clients.ts";
 import { FcDelivery, type FcDeliveryContext } from "./delivery.ts";
 import { type FcMessage, readFcEvent } from "./events.ts";
+import { type FcDone, FcMemory } from "./memory.ts";
 
-/** The parts of FC's `context` the handler reads. */
-export interface FcContext {
-  requestId?: string;
-  /** FC passes the function role's temporary credentials here. */
-  credentials?: { accessKeyId?: string; accessKeySecret?: string; securityToken?: string };
-  region?: string;
-  accountId?: string;
-  function?: { name?: string; timeout?: number };
-}
+export type { FcContext } from "./clients.ts";
 
 /** Options of `toAliyunFC`. */
 export interface ToAliyunFCOptions {
   /**
    * Dead-letter queue. Default: `<trigger queue>-dlq` for the queue trigger. Topic triggers have
-   * no queue: without this option their dead letters throw, so FC retries and then hands the
-   * event to the async destination on failure.
+   * no queue: without this option their dead letters fail the event (FC retries it, then hands
+   * it to the async destination on failure).
    */
   deadLetterQueue?: string;
   /**
    * Queue `ctx.publish` sends to by default. Default: the trigger's queue. With the queue
    * trigger's "RawData" push format (no CloudEvent, so no queue name) it also names the trigger's
-   * queue, for dead letters (`<queue>-dlq`), re-delays and `retryMode: "resend"`.
+   * queue, for dead letters (`<queue>-dlq`) and copies. For topic triggers it is where a message
+   * not due yet (`not-before`) is re-sent; without it such a message fails the event.
    */
   queue?: string;
   /**
-   * MNS endpoint for dead letters, re-delays and publishes. Default:
+   * MNS endpoint for copies and publishes. Default:
    * `http://<accountId>.mns.<region>-internal.aliyuncs.com` from the CloudEvent / FC context.
    */
   endpoint?: string;
@@ -55,37 +54,42 @@ export interface ToAliyunFCOptions {
   securityToken?: string;
   /** Decodes bodies. Default `jsonCodec({ embedMeta: true })`. */
   codec?: Codec;
-  /** Encodes dead letters, re-delays and publishes. Default `jsonCodec({ embedMeta: true })`. */
+  /** Encodes copies, dead letters and publishes. Default `jsonCodec({ embedMeta: true })`. */
   encodeCodec?: Codec;
   /** How bodies are read: `auto` (default: base64 when the body is base64, else text), `base64` or `text`. */
   receiveEncoding?: ReceiveEncoding;
   /** Handlers running at once for a batch. Default: the whole batch. */
   concurrency?: number;
   /**
-   * `throw` (default): a retry fails the event and FC's retry policy re-runs all of it.
-   * `resend` (queue trigger only): a retry re-sends that one message to the trigger's queue with
-   * its delay and attempt count, and the event succeeds, so the batch's other messages do not
-   * run again and `maxAttempts` is counted by Mailroom.
+   * `resend` (default): a queue-trigger retry re-sends that one message to the trigger's queue
+   * with its delay and the runs so far, and the event succeeds: `attempt`, the retry delay and
+   * `maxAttempts` work as on every transport. `throw`: a retry fails the event and FC's retry
+   * policy re-runs it. Topic-trigger retries always fail the event (there is no queue).
    */
   retryMode?: "throw" | "resend";
+  /**
+   * How many finished message ids this handler instance remembers, so that a re-run of an event
+   * neither runs nor copies again what an earlier run finished. Default 50,000; 0 turns it off.
+   */
+  rememberSettled?: number;
 }
 
-/** What the handler returns when every message was acked, dead-lettered or re-delayed. */
+/** What the handler returns when every message was finished. */
 export interface FcResult {
   acked: number;
   deadLettered: number;
-  /** Re-sent to the queue: not due yet (`not-before`), or retried in `resend` mode. */
+  /** Re-sent to the queue: not due yet (`not-before`), retried or released in `resend` mode. */
   deferred: number;
+  /** Finished by an earlier run of this event on this instance: reported done, not run or copied again. */
+  repeated: number;
 }
 
-/** Thrown when any message of the event must be retried: FC's retry policy then applies to the event. */
+/** The event failed: some messages are left to FC's retry policy, or could not be settled. */
 export class FcRetryError extends MailroomError {
+  /** Messages of the event not finished. */
   readonly failed: number;
-  constructor(failed: number, total: number, first: string) {
-    super(
-      "fc_retry",
-      `${failed} of ${total} messages failed and are left to FC's retry policy (the whole event is retried: make handlers idempotent); first: ${first}`,
-    );
+  constructor(message: string, failed: number) {
+    super("fc_retry", message);
     this.failed = failed;
   }
 }
@@ -99,10 +103,13 @@ export type AliyunFcHandler = (
 
 /**
  * Turn an app into an Aliyun Function Compute handler for the MNS queue trigger (EventBridge
- * CloudEvents, one or a batch, with or without the trigger's base64 decoding) and the MNS topic
- * trigger (JSON or STREAM format). Ack returns; retry, release and errors throw so FC's retry
- * policy (and async destination on failure) applies; dead letters go to the dead-letter queue.
- * No MNS client is created unless a handler publishes or a message is dead-lettered / re-delayed.
+ * CloudEvents, one or a batch, or RawData) and the MNS topic trigger (JSON or STREAM format).
+ * Queue trigger, by default: every outcome is finished inside the invocation — retries,
+ * releases and re-delays are copies re-sent to the trigger's queue, dead letters go to the
+ * dead-letter queue — and the event fails only when one of those sends failed. Messages an
+ * earlier run finished are remembered per instance, so FC re-running the event does not run or
+ * copy them again. Topic trigger: retries are FC's notify strategy (the event fails). No MNS
+ * client is created unless a message is copied or a handler publishes.
  *
  * @example
  * export const handler = toAliyunFC(app);
@@ -110,7 +117,9 @@ export type AliyunFcHandler = (
 export function toAliyunFC(app: App, options: ToAliyunFCOptions = {}): AliyunFcHandler {
   const codec = options.codec ?? jsonCodec({ embedMeta: true });
   const encodeCodec = options.encodeCodec ?? jsonCodec({ embedMeta: true });
-  const clients = new Map<string, { key: string; client: MnsClient }>();
+  const clients = new FcClients(options);
+  const memory = new FcMemory(options.rememberSettled ?? 50_000);
+  const logger = app.logger ?? silentLogger;
 
   return async (event, context = {}, callback) => {
     try {
@@ -120,7 +129,7 @@ export function toAliyunFC(app: App, options: ToAliyunFCOptions = {}): AliyunFcH
     } catch (error) {
       if (callback) {
         callback(error as Error);
-        return { acked: 0, deadLettered: 0, deferred: 0 };
+        return { acked: 0, deadLettered: 0, deferred: 0, repeated: 0 };
       }
       throw error;
     }
@@ -131,15 +140,28 @@ export function toAliyunFC(app: App, options: ToAliyunFCOptions = {}): AliyunFcH
     const messages = readFcEvent(event).map((m) =>
       m.kind === "queue" && m.source === undefined && options.queue ? { ...m, source: options.queue } : m,
     );
-    const client = (m: FcMessage | undefined) => clientFor(m, context);
     const ctx: FcDeliveryContext = {
-      client,
+      client: (m) => clients.for(m, context),
       deadLetterQueue: (m) =>
         options.deadLetterQueue ?? (m.kind === "queue" && m.source ? `${m.source}-dlq` : undefined),
+      deferQueue: options.queue,
       encodeCodec,
-      retryMode: options.retryMode ?? "throw",
+      retryMode: options.retryMode ?? "resend",
+      memory,
     };
-    const deliveries = messages.map((m) => new FcDelivery(ctx, m, decode(m)));
+    const deliveries: FcDelivery[] = [];
+    const repeated: FcDone[] = [];
+    for (const m of messages) {
+      const done = memory.done(memory.keyOf(m));
+      if (done === undefined) deliveries.push(new FcDelivery(ctx, m, decode(m)));
+      else repeated.push(done);
+    }
+    if (repeated.length > 0) {
+      logger.info(
+        { repeated: repeated.length, total: messages.length, requestId: context.requestId },
+        "messages an earlier run of this event finished are not run or copied again",
+      );
+    }
     const first = messages[0];
     const timeout = context.function?.timeout;
     const results = await dispatch(app, deliveries, {
@@ -148,70 +170,59 @@ export function toAliyunFC(app: App, options: ToAliyunFCOptions = {}): AliyunFcH
       publisher: () => {
         const queue = options.queue ?? (first?.kind === "queue" ? first.source : undefined);
         if (!queue) throw new ConfigError("toAliyunFC: set the `queue` option so handlers can publish");
-        return new MnsPublisher({ client: client(first), queue, encodeCodec, defaultPriority: undefined });
+        return new MnsPublisher({
+          client: clients.for(first, context),
+          queue,
+          encodeCodec,
+          defaultPriority: undefined,
+        });
       },
     });
-    const failed = results.filter((r, i) => {
-      const settled = deliveries[i]!.settlement;
-      return (
-        r.settleError !== undefined ||
-        r.outcome.kind === "skipped" ||
-        settled === "retry" ||
-        settled === "release"
-      );
-    });
-    if (failed.length > 0) {
-      const f = failed[0]!;
-      const why =
-        f.settleError !== undefined
-          ? describeError(f.settleError)
-          : f.outcome.kind === "retry"
-            ? describeError(f.outcome.error)
-            : f.outcome.kind;
-      throw new FcRetryError(failed.length, results.length, why);
-    }
-    const count = (s: string) => deliveries.filter((d) => d.settlement === s).length;
-    return {
-      acked: count("ack"),
-      deadLettered: count("deadLetter"),
-      deferred: count("deferred") + count("resent"),
-    };
+    return answer(results, deliveries, repeated);
   }
 
+  /** `attempt` = runs carried by the copy + runs of it this instance saw fail + 1 (FC pushes carry no receive count). */
   function decode(m: FcMessage): Envelope | DecodeFailure {
     const { bytes } = decodeBody(m.body, options.receiveEncoding ?? "auto");
+    const runsSeen = memory.runsSeen(memory.keyOf(m));
     const transport = { kind: "mns", queue: m.source ?? "", raw: m.raw };
     const meta = { id: m.messageId, publishedAt: m.publishedAt, headers: {} };
-    const decoded = decodeEnvelope(codec, bytes, meta, { attempt: 1, transport });
-    return isDecodeFailure(decoded) ? decoded : { ...decoded, attempt: attemptBase(decoded.headers) + 1 };
+    const decoded = decodeEnvelope(codec, bytes, meta, { attempt: runsSeen + 1, transport });
+    if (isDecodeFailure(decoded)) return decoded;
+    const runsBefore = runsCarried(decoded.headers);
+    return { ...decoded, attempt: attemptOf({ runsBefore, receiveCount: 1, counts: "receives", runsSeen }) };
   }
+}
 
-  function clientFor(m: FcMessage | undefined, context: FcContext): MnsClient {
-    const accountId = options.accountId ?? m?.accountId ?? context.accountId;
-    const region = m?.region ?? context.region ?? process.env.FC_REGION;
-    const endpoint =
-      options.endpoint ??
-      (accountId && region ? `http://${accountId}.mns.${region}-internal.aliyuncs.com` : undefined);
-    if (!endpoint || !accountId) {
-      throw new ConfigError("toAliyunFC needs `endpoint` and `accountId` to reach MNS for this message");
-    }
-    const env = process.env;
-    const creds = context.credentials ?? {};
-    const accessKeyId = options.accessKeyId ?? creds.accessKeyId ?? env[CREDENTIAL_ENV.accessKeyId];
-    const accessKeySecret =
-      options.accessKeySecret ?? creds.accessKeySecret ?? env[CREDENTIAL_ENV.accessKeySecret];
-    const securityToken = options.securityToken ?? creds.securityToken ?? env[CREDENTIAL_ENV.securityToken];
-    if (!accessKeyId || !accessKeySecret) {
-      throw new ConfigError(
-        "toAliyunFC has no credentials: give the function a role (FC passes context.credentials), or set accessKeyId / accessKeySecret",
-      );
-    }
-    // One client per endpoint, replaced when FC hands over rotated role credentials.
-    const key = `${accessKeyId}\n${securityToken ?? ""}`;
-    const cached = clients.get(endpoint);
-    if (cached && cached.key === key) return cached.client;
-    const c = new MnsClient({ accountId, endpoint, accessKeyId, accessKeySecret, securityToken });
-    clients.set(endpoint, { key, client: c });
-    return c;
+/** The FC answer: the counts, or an `FcRetryError` when a message is left to FC or was not settled. */
+function answer(results: DispatchResult[], deliveries: FcDelivery[], repeated: FcDone[]): FcResult {
+  const total = results.length + repeated.length;
+  const unsettled = results.filter((r) => r.settleError !== undefined);
+  const left = results.filter((r, i) => {
+    const s = deliveries[i]!.settlement;
+    return r.settleError === undefined && (r.outcome.kind === "skipped" || s === "retry" || s === "release");
+  });
+  const failed = unsettled.length + left.length;
+  if (unsettled.length > 0) {
+    throw new FcRetryError(
+      `${unsettled.length} of ${total} messages could not be settled, so the event fails and FC re-runs it (this instance does not run or copy again the ${total - failed} it finished); first: ${describeError(unsettled[0]!.settleError)}`,
+      failed,
+    );
   }
+  if (left.length > 0) {
+    const f = left[0]!;
+    const why = f.outcome.kind === "retry" ? describeError(f.outcome.error) : f.outcome.kind;
+    throw new FcRetryError(
+      `${left.length} of ${total} messages failed and are left to FC's retry policy, which re-runs the event (this instance does not run or copy again the ${total - failed} it finished); first: ${why}`,
+      failed,
+    );
+  }
+  const count = (...kinds: FcDone[]) =>
+    deliveries.filter((d) => kinds.includes(d.settlement as FcDone)).length;
+  return {
+    acked: count("ack"),
+    deadLettered: count("deadLetter"),
+    deferred: count("deferred", "resent"),
+    repeated: repeated.length,
+  };
 }
