@@ -8,6 +8,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // Fails the test during which a promise rejection went unhandled.
+    setupFiles: ["./vitest.setup.ts"],
     // Integration files share real servers (RabbitMQ, Redis); two at a time keeps a 2-core machine responsive.
     maxWorkers: 2,
     reporters: ["default", "json"],

@@ -11,6 +11,12 @@ export interface ConformanceFeatures {
   minDelayMs: number;
   /** Largest body the transport itself accepts, bytes. The oversized-poison test stays under it. Default 1 MiB. */
   maxBodyBytes: number;
+  /**
+   * A queue can exist without a dead-letter destination (`open(queue, { deadLetter: false })`), and
+   * a worker on it must refuse to start (`Source.connect` rejects with a `ConfigError`). Default
+   * false: the local queues always have one.
+   */
+  deadLetterCheck: boolean;
 }
 
 /** Options for one queue opened by the suite. */
@@ -21,6 +27,11 @@ export interface OpenOptions {
   fifo?: boolean;
   /** Codec the transport must decode with (the poison tests lower its limits). Default: `jsonCodec()`. */
   codec?: Codec;
+  /**
+   * `false`: the queue has NO dead-letter destination (only asked when `features.deadLetterCheck`).
+   * Default true.
+   */
+  deadLetter?: boolean;
 }
 
 /**
@@ -41,6 +52,12 @@ export interface ConformanceTarget {
   sendRaw(queue: string, body: Uint8Array): Promise<void>;
   /** The queue's dead letters with their reasons. Default: `transport.admin().listDeadLetters()`. */
   deadLetters?(queue: string): Promise<DeadLetter[]>;
+  /**
+   * Make the queue's dead-letter destination refuse copies from now on (delete it, fill it, …),
+   * for the test that a refused dead letter neither loses the message nor spins. Optional: the
+   * test is skipped without it.
+   */
+  refuseDeadLetters?(queue: string): Promise<void>;
   /** Called once after the suite. */
   teardown?(): Promise<void>;
 }
