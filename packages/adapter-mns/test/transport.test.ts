@@ -156,16 +156,6 @@ describe("mns transport: deliveries", () => {
     await expect(d!.retry(1000)).rejects.toThrow(/already settled/);
   });
 
-  it("release gives it back in 1 s (MNS refuses 0)", async () => {
-    const t = await open("release");
-    await t.publisher().publish([msg(1)]);
-    const [d] = await receive(t);
-    await d!.release();
-    const [again] = await receive(t);
-    expect(envelopeOf(again!).id).toBe(envelopeOf(d!).id);
-    await again!.ack();
-  });
-
   it("defer re-sends with the runs so far in the body, so attempt does not count the re-delay", async () => {
     const t = await open("defer");
     await t.publisher().publish([msg(1)]);
