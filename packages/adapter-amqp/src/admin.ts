@@ -1,11 +1,18 @@
-import { type DeadLetter, Headers, type QueueAdmin, type QueueDepth } from "@mailroom/core";
+import {
+  type DeadLetter,
+  Headers,
+  type QueueAdmin,
+  type QueueDepth,
+  TransportError,
+  uuidv7,
+} from "@mailroom/core";
 import type { ChannelModel, GetMessage } from "amqplib";
-import type { Lane } from "./confirm.ts";
-import { publishConfirmed } from "./confirm.ts";
+import { publishConfirmed, trackConfirmChannel } from "./confirm.ts";
 import type { AmqpConnection } from "./connection.ts";
+import { redriveCopy } from "./copies.ts";
 import { nameFromProperties } from "./names.ts";
 import type { ResolvedOptions } from "./options.ts";
-import { AmqpHeaders, carriedHeaders, republishProperties, stringHeaders } from "./properties.ts";
+import { AmqpHeaders, stringHeaders } from "./properties.ts";
 import { dlqName, retryQueueName } from "./topology.ts";
 
 /**
@@ -15,11 +22,11 @@ import { dlqName, retryQueueName } from "./topology.ts";
  */
 export class AmqpAdmin implements QueueAdmin {
   readonly #conn: AmqpConnection;
-  readonly #o: ResolvedOptions;
+  readonly #options: ResolvedOptions;
 
   constructor(conn: AmqpConnection, options: ResolvedOptions) {
     this.#conn = conn;
-    this.#o = options;
+    this.#options = options;
   }
 
   async stats(): Promise<Array<{ queue: string } & QueueDepth & { deadLettered: number }>> {
@@ -27,10 +34,10 @@ export class AmqpAdmin implements QueueAdmin {
       const ch = await model.createChannel();
       ch.on("error", () => {});
       try {
-        const q = this.#o.queue;
+        const q = this.#options.queue;
         const main = await ch.checkQueue(q);
         let delayed = 0;
-        for (const b of this.#o.delayBuckets)
+        for (const b of this.#options.delayBuckets)
           delayed += (await ch.checkQueue(retryQueueName(q, b))).messageCount;
         const dead = await ch.checkQueue(dlqName(q));
         return [
@@ -50,7 +57,7 @@ export class AmqpAdmin implements QueueAdmin {
       const out: DeadLetter[] = [];
       try {
         while (out.length < limit) {
-          const m = await ch.get(dlqName(this.#o.queue), { noAck: false });
+          const m = await ch.get(dlqName(this.#options.queue), { noAck: false });
           if (m === false) break;
           out.push(this.#toDeadLetter(m));
         }
@@ -66,13 +73,9 @@ export class AmqpAdmin implements QueueAdmin {
     options: { limit?: number; onProgress?: (done: number, total: number) => void } = {},
   ): Promise<number> {
     return this.#withChannel(async (model) => {
-      const ch = await model.createConfirmChannel();
-      const lane: Lane = { ch, open: true, returned: new Set() };
-      ch.on("error", () => {});
-      ch.on("close", () => {
-        lane.open = false;
-      });
-      const dlq = dlqName(this.#o.queue);
+      const tracked = trackConfirmChannel(await model.createConfirmChannel());
+      const ch = tracked.channel;
+      const dlq = dlqName(this.#options.queue);
       try {
         const waiting = (await ch.checkQueue(dlq)).messageCount;
         const total = Math.min(options.limit ?? Number.POSITIVE_INFINITY, waiting);
@@ -80,28 +83,10 @@ export class AmqpAdmin implements QueueAdmin {
         while (done < total) {
           const m = await ch.get(dlq, { noAck: false });
           if (m === false) break;
-          const headers = carriedHeaders(m.properties.headers);
-          const queue =
-            typeof headers[Headers.originalQueue] === "string"
-              ? (headers[Headers.originalQueue] as string)
-              : this.#o.queue;
-          for (const h of [
-            Headers.attempt,
-            Headers.deadLetterReason,
-            Headers.deadLetteredAt,
-            Headers.originalQueue,
-            Headers.notBefore,
-          ]) {
-            delete headers[h];
-          }
-          const lost = await publishConfirmed(lane, [
-            {
-              exchange: "",
-              routingKey: queue,
-              content: m.content,
-              options: republishProperties(m.properties, headers),
-            },
-          ]);
+          const id = typeof m.properties.messageId === "string" ? m.properties.messageId : uuidv7();
+          // mandatory: a copy to a queue that no longer exists fails (PublishRejectedError) and
+          // the dead letter stays, given back when this channel closes.
+          const lost = await publishConfirmed(tracked, [redriveCopy(m, id, this.#options.queue)]);
           if (lost.length > 0) break;
           ch.ack(m);
           done++;
@@ -118,7 +103,7 @@ export class AmqpAdmin implements QueueAdmin {
     await this.#conn.start();
     await this.#conn.ready();
     const model = this.#conn.model;
-    if (!model) throw new Error("not connected to RabbitMQ");
+    if (!model) throw new TransportError(`not connected to RabbitMQ at ${this.#conn.target.redacted}`);
     return fn(model);
   }
 
@@ -129,13 +114,13 @@ export class AmqpAdmin implements QueueAdmin {
     return {
       handle: String(m.properties.messageId ?? m.fields.deliveryTag),
       id: typeof m.properties.messageId === "string" ? m.properties.messageId : "",
-      name: nameFromProperties(this.#o.nameFrom, m.properties)?.name ?? bodyName(body),
+      name: nameFromProperties(this.#options.nameFrom, m.properties)?.name ?? bodyName(body),
       reason:
         h[Headers.deadLetterReason] ??
         `broker: ${String(m.properties.headers?.["x-first-death-reason"] ?? "unknown")}`,
       attempts: Number(h[Headers.attempt] ?? 0) || 0,
       deadLetteredAt: at ? new Date(at) : undefined,
-      queue: h[Headers.originalQueue] ?? h[AmqpHeaders.originalRoutingKey] ?? this.#o.queue,
+      queue: h[Headers.originalQueue] ?? h[AmqpHeaders.originalRoutingKey] ?? this.#options.queue,
       body,
       headers: h,
     };

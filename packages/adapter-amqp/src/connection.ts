@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
-import { describeError, TransportError } from "@mailroom/core";
+import { ConfigError, describeError, TransportError } from "@mailroom/core";
 import { type ChannelModel, connect } from "amqplib";
+import { connectFailure } from "./connect-errors.ts";
 import { coalesceWrites } from "./cork.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { type ConnectTarget, scrub } from "./url.ts";
@@ -27,20 +28,22 @@ export interface ConnectionEvents {
  */
 export class AmqpConnection extends EventEmitter<ConnectionEvents> {
   readonly target: ConnectTarget;
-  readonly #o: ResolvedOptions;
+  readonly #options: ResolvedOptions;
   readonly #users = new Set<ChannelUser>();
   #model: ChannelModel | undefined;
   #closing = false;
-  #attempt = 0;
-  #timer: NodeJS.Timeout | undefined;
+  #reconnectAttempt = 0;
+  #reconnectTimer: NodeJS.Timeout | undefined;
   #started: Promise<void> | undefined;
+  /** The connection attempt in flight, shared by everyone who asks for one meanwhile. */
+  #connecting: Promise<void> | undefined;
   #waiters: Array<() => void> = [];
   readonly #openedOn = new WeakMap<ChannelUser, ChannelModel>();
 
   constructor(target: ConnectTarget, options: ResolvedOptions) {
     super();
     this.target = target;
-    this.#o = options;
+    this.#options = options;
   }
 
   /** The live connection, or undefined while reconnecting. */
@@ -52,13 +55,31 @@ export class AmqpConnection extends EventEmitter<ConnectionEvents> {
     return this.#closing;
   }
 
-  /** Connect (once). Rejects with a `TransportError` after `reconnect.initialAttempts` failed attempts. */
+  /**
+   * Connect (once). Rejects at once with a `ConfigError` when the broker refuses the login or the
+   * virtual host, and with a `TransportError` after `reconnect.initialAttempts` failed attempts.
+   */
   start(): Promise<void> {
     this.#started ??= this.#firstConnect().catch((error) => {
       this.#started = undefined;
       throw error;
     });
     return this.#started;
+  }
+
+  /**
+   * One connection attempt now, unless connected already (or an attempt is in flight, which it
+   * joins): no retry and no log line, so the caller owns the waiting and what it prints. Rejects
+   * with a `ConfigError` for what waiting cannot fix (login, virtual host, TLS set-up) and with a
+   * `TransportError` otherwise (see `connectFailure`).
+   */
+  async probe(): Promise<void> {
+    if (this.#closing) throw new TransportError(`the connection to ${this.target.redacted} is closed`);
+    try {
+      await this.#attemptOnce();
+    } catch (error) {
+      throw connectFailure(error, this.target);
+    }
   }
 
   /** Register a user; if connected, it is opened now (its errors are retried like on reconnect). */
@@ -83,7 +104,7 @@ export class AmqpConnection extends EventEmitter<ConnectionEvents> {
   reopen(user: ChannelUser, error: Error): void {
     const model = this.#model;
     if (!model || this.#closing || !this.#users.has(user)) return;
-    this.#o.logger.warn({ error: this.describe(error) }, "AMQP channel closed; reopening it");
+    this.#options.logger.warn({ error: this.describe(error) }, "AMQP channel closed; reopening it");
     void this.#open(user, model, 1, true);
   }
 
@@ -95,7 +116,7 @@ export class AmqpConnection extends EventEmitter<ConnectionEvents> {
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
     for (const w of this.#waiters.splice(0)) w();
     const model = this.#model;
     this.#model = undefined;
@@ -103,41 +124,33 @@ export class AmqpConnection extends EventEmitter<ConnectionEvents> {
   }
 
   async #firstConnect(): Promise<void> {
-    let last: unknown;
-    for (let attempt = 1; attempt <= Math.max(1, this.#o.reconnect.initialAttempts); attempt++) {
+    const attempts = Math.max(1, this.#options.reconnect.initialAttempts);
+    for (let attempt = 1; ; attempt++) {
       if (this.#closing)
         throw new TransportError(`connection to ${this.target.redacted} was closed while connecting`);
       try {
-        await this.#connectOnce();
+        await this.#attemptOnce();
         return;
       } catch (error) {
-        last = error;
-        if (attempt < this.#o.reconnect.initialAttempts) await sleep(this.#delay(attempt));
+        const failure = connectFailure(error, this.target);
+        if (failure instanceof ConfigError || attempt >= attempts) throw failure;
+        await sleep(this.#delay(attempt));
       }
     }
-    throw new TransportError(
-      `could not connect to RabbitMQ at ${this.target.redacted}: ${this.describe(last)} (${this.#hint(last)})`,
-    );
   }
 
-  /** What a first-connect failure most likely means, in words an operator can act on. */
-  #hint(error: unknown): string {
-    const text = describeError(error);
-    const { vhost, username } = this.target.connect;
-    if (/ConnectionOpenOk; got <ConnectionClose/.test(text)) {
-      return `the broker closed the connection while opening virtual host "${vhost ?? "/"}": it does not exist, or user "${username ?? "guest"}" has no permission on it`;
-    }
-    if (/ACCESS.REFUSED/.test(text))
-      return `check the user name and password of user "${username ?? "guest"}"`;
-    if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT/.test(text))
-      return "is the broker running, and the host and port right?";
-    return "is the broker running and the URL right?";
+  #attemptOnce(): Promise<void> {
+    if (this.#model) return Promise.resolve();
+    this.#connecting ??= this.#connectOnce().finally(() => {
+      this.#connecting = undefined;
+    });
+    return this.#connecting;
   }
 
   async #connectOnce(): Promise<void> {
     const socket = {
-      ...this.#o.socketOptions,
-      clientProperties: { connection_name: this.#o.connectionName },
+      ...this.#options.socketOptions,
+      clientProperties: { connection_name: this.#options.connectionName },
     };
     const model = await connect(this.target.connect, socket);
     coalesceWrites(model);
@@ -150,10 +163,13 @@ export class AmqpConnection extends EventEmitter<ConnectionEvents> {
     });
     model.on("close", (error?: Error) => this.#lost(model, error ?? new Error("connection closed")));
     model.on("blocked", (reason: string) =>
-      this.#o.logger.warn({ reason }, "RabbitMQ blocked this connection (resource alarm); publishes wait"),
+      this.#options.logger.warn(
+        { reason },
+        "RabbitMQ blocked this connection (resource alarm); publishes wait",
+      ),
     );
     this.#model = model;
-    this.#attempt = 0;
+    this.#reconnectAttempt = 0;
     for (const w of this.#waiters.splice(0)) w();
     this.emit("connected");
     await Promise.all([...this.#users].map((u) => this.#open(u, model, 0)));
@@ -173,7 +189,7 @@ export class AmqpConnection extends EventEmitter<ConnectionEvents> {
       await user.connected(model);
     } catch (error) {
       if (this.#model !== model || this.#closing) return;
-      this.#o.logger.error(
+      this.#options.logger.error(
         { error: this.describe(error), attempt: tries + 1 },
         "AMQP setup failed; retrying",
       );
@@ -186,20 +202,23 @@ export class AmqpConnection extends EventEmitter<ConnectionEvents> {
     this.#model = undefined;
     for (const u of this.#users) u.disconnected(error);
     if (this.#closing) return;
-    this.#o.logger.warn({ error: this.describe(error) }, "AMQP connection lost; reconnecting");
+    this.#options.logger.warn({ error: this.describe(error) }, "AMQP connection lost; reconnecting");
     this.emit("disconnected", error);
     this.#schedule();
   }
 
   #schedule(): void {
-    if (this.#closing || this.#timer) return;
-    this.#attempt++;
-    const delayMs = this.#delay(this.#attempt);
-    this.emit("reconnecting", { attempt: this.#attempt, delayMs });
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#connectOnce().catch((error) => {
-        this.#o.logger.debug({ error: this.describe(error), attempt: this.#attempt }, "reconnect failed");
+    if (this.#closing || this.#reconnectTimer) return;
+    this.#reconnectAttempt++;
+    const delayMs = this.#delay(this.#reconnectAttempt);
+    this.emit("reconnecting", { attempt: this.#reconnectAttempt, delayMs });
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      this.#attemptOnce().catch((error) => {
+        this.#options.logger.debug(
+          { error: this.describe(error), attempt: this.#reconnectAttempt },
+          "reconnect failed",
+        );
         this.#schedule();
       });
     }, delayMs);
@@ -207,7 +226,7 @@ export class AmqpConnection extends EventEmitter<ConnectionEvents> {
 
   /** Exponential backoff with full jitter between min and max. */
   #delay(attempt: number): number {
-    const { minMs, maxMs } = this.#o.reconnect;
+    const { minMs, maxMs } = this.#options.reconnect;
     const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(attempt - 1, 30));
     return minMs / 2 + Math.random() * Math.max(0, ceiling - minMs / 2);
   }

@@ -1,135 +1,182 @@
-import { type DecodeFailure, type Delivery, type Envelope, Headers, TransportError } from "@mailroom/core";
+import {
+  type DecodeFailure,
+  type Delivery,
+  type Envelope,
+  isDecodeFailure,
+  TransportError,
+  uuidv7,
+} from "@mailroom/core";
+import type { RunLedger } from "@mailroom/core/transport";
 import type { ConsumeMessage } from "amqplib";
-import { chooseHop } from "./buckets.ts";
-import { type Lane, publishConfirmed, type WireItem } from "./confirm.ts";
+import { publishConfirmed, type TrackedConfirmChannel, type WireItem } from "./confirm.ts";
+import { deadLetterCopy, delayedCopy } from "./copies.ts";
+import { PublishRejectedError } from "./errors.ts";
+import { type HeldMessages, messageKey } from "./held.ts";
 import type { ResolvedOptions } from "./options.ts";
-import { AmqpHeaders, carriedHeaders, republishProperties } from "./properties.ts";
-import { dlqName, retryQueueName } from "./topology.ts";
 
 /** What a delivery needs from the source that received it. */
 export interface DeliveryOwner {
-  readonly o: ResolvedOptions;
+  readonly options: ResolvedOptions;
+  /** Runs per copy that ended without a copy counting them (a refused retry copy); see `attemptOf`. */
+  readonly runs: RunLedger;
+  /** Messages whose copy the broker refused, waiting to be given back. */
+  readonly held: HeldMessages;
   /** Called once when the delivery is settled (or found dead with its channel). */
   settled(): void;
   /** Log that a long handler is near the broker's consumer_timeout. */
   atRisk(delivery: AmqpDelivery, ageMs: number): void;
+  /** The broker returned a copy as unroutable: a queue the adapter publishes to is missing. */
+  copyUnroutable(copy: WireItem): void;
+}
+
+/** The ledger key of one copy of a message: runs are counted per copy (its carried runs tell them apart). */
+export function copyKey(message: ConsumeMessage, runsBefore: number): string {
+  return `${messageKey(message)}#${runsBefore}`;
 }
 
 /**
  * One message received on a confirm channel. Settling is tied to that channel: when it has died
- * (connection loss, consumer_timeout) every settle method throws a `TransportError` and does
- * nothing — the broker redelivers the message, so nothing is lost and nothing is doubled by us.
- * `retry`, `defer` and `deadLetter` publish the copy and wait for its confirm BEFORE acking the
- * original.
+ * (connection loss, consumer_timeout) every settle method rejects with a `TransportError` and
+ * does nothing — the broker redelivers the message, so nothing is lost and nothing is doubled by
+ * us. `retry`, `defer` and `deadLetter` publish a copy (`mandatory`, confirmed) BEFORE acking the
+ * original. When the broker refuses or cannot route the copy, the original is neither acked
+ * (that would lose it) nor requeued at once (that would run it again at once): it is held and
+ * given back after a backoff (`HeldMessages`), and the settle rejects with a `TransportError`
+ * that says so.
  */
 export class AmqpDelivery implements Delivery {
   readonly envelope: Envelope | DecodeFailure;
   readonly message: ConsumeMessage;
   readonly receivedAt = Date.now();
-  readonly #lane: Lane;
+  readonly #channel: TrackedConfirmChannel;
   readonly #owner: DeliveryOwner;
-  #done = false;
+  /** Runs the copy carried when received (its `mailroom-attempt`). */
+  readonly #runsBefore: number;
+  #settled = false;
+  #copyId: string | undefined;
 
-  constructor(owner: DeliveryOwner, lane: Lane, message: ConsumeMessage, envelope: Envelope | DecodeFailure) {
+  constructor(
+    owner: DeliveryOwner,
+    channel: TrackedConfirmChannel,
+    message: ConsumeMessage,
+    envelope: Envelope | DecodeFailure,
+    runsBefore: number,
+  ) {
     this.#owner = owner;
-    this.#lane = lane;
+    this.#channel = channel;
     this.message = message;
     this.envelope = envelope;
+    this.#runsBefore = runsBefore;
   }
 
   ack(): Promise<void> {
     if (!this.#begin()) return this.#gone();
-    this.#lane.ch.ack(this.message);
+    this.#channel.channel.ack(this.message);
+    this.#forget();
     return Promise.resolve();
   }
 
-  /** Back after `delayMs` through a delay bucket (or at once), with the attempt header = runs so far. */
+  /** Back after `delayMs` through a delay bucket (or at once); the copy carries this run. */
   retry(delayMs: number): Promise<void> {
-    return this.#again(delayMs, this.envelope.attempt, false);
+    return this.#sendCopy("retry", () =>
+      delayedCopy("retry", this.message, this.#id(), this.envelope.attempt, delayMs, this.#owner.options),
+    );
   }
 
   /** Back after `delayMs` without counting an attempt (`not-before` re-delay). */
   defer(delayMs: number): Promise<void> {
-    return this.#again(delayMs, this.envelope.attempt - 1, true);
+    return this.#sendCopy("defer", () =>
+      delayedCopy("defer", this.message, this.#id(), this.envelope.attempt, delayMs, this.#owner.options),
+    );
   }
 
-  /** Requeue now (basic.nack with requeue). Best effort: on quorum queues the broker counts it as a delivery. */
+  /**
+   * Requeue now (basic.nack with requeue). Quorum queues count it in `x-delivery-count`, which
+   * Mailroom reads as `receiveCount` (the receive limit), never as an attempt.
+   */
   release(): Promise<void> {
     if (!this.#begin()) return this.#gone();
-    this.#lane.ch.nack(this.message, false, true);
+    this.#channel.channel.nack(this.message, false, true);
     return Promise.resolve();
   }
 
-  async deadLetter(reason: string): Promise<void> {
-    if (!this.#begin()) return this.#gone();
-    const o = this.#owner.o;
-    const headers = this.#headers(this.envelope.attempt);
-    headers[Headers.deadLetterReason] = reason;
-    headers[Headers.deadLetteredAt] = new Date().toISOString();
-    headers[Headers.originalQueue] = o.queue;
-    delete headers[Headers.notBefore];
-    const item: WireItem = o.deadLetterExchange
-      ? { exchange: o.deadLetterExchange, routingKey: o.queue, content: this.message.content, options: {} }
-      : { exchange: "", routingKey: dlqName(o.queue), content: this.message.content, options: {} };
-    item.options = republishProperties(this.message.properties, headers);
-    await this.#publishThenAck(item);
+  deadLetter(reason: string): Promise<void> {
+    const facts = { reason, attempts: this.envelope.attempt };
+    return this.#sendCopy("dead-letter", () =>
+      deadLetterCopy(this.message, this.#id(), facts, this.#owner.options),
+    );
   }
 
   /** Nothing to extend: RabbitMQ holds an unacked message until ack. Warns as the handler nears `consumer_timeout`. */
   extend(_ms: number): Promise<void> {
     const age = Date.now() - this.receivedAt;
-    if (age > this.#owner.o.consumerTimeoutMs / 2) this.#owner.atRisk(this, age);
+    if (age > this.#owner.options.consumerTimeoutMs / 2) this.#owner.atRisk(this, age);
     return Promise.resolve();
   }
 
-  async #again(delayMs: number, runs: number, keepNotBefore: boolean): Promise<void> {
+  async #sendCopy(kind: "retry" | "defer" | "dead-letter", build: () => WireItem): Promise<void> {
     if (!this.#begin()) return this.#gone();
-    const o = this.#owner.o;
-    const hop = chooseHop(delayMs, o.delayBuckets);
-    const headers = this.#headers(Math.max(0, runs));
-    if (hop?.notBefore !== undefined) headers[Headers.notBefore] = new Date(hop.notBefore).toISOString();
-    else if (!keepNotBefore) delete headers[Headers.notBefore];
-    const routingKey = hop ? retryQueueName(o.queue, hop.bucket) : o.queue;
-    const options = republishProperties(this.message.properties, headers);
-    await this.#publishThenAck({ exchange: "", routingKey, content: this.message.content, options });
-  }
-
-  #headers(runs: number): Record<string, unknown> {
-    const headers = carriedHeaders(this.message.properties.headers);
-    headers[Headers.attempt] = String(runs);
-    if (headers[AmqpHeaders.originalExchange] === undefined) {
-      headers[AmqpHeaders.originalExchange] = this.message.fields.exchange;
-      headers[AmqpHeaders.originalRoutingKey] = this.message.fields.routingKey;
-    }
-    return headers;
-  }
-
-  async #publishThenAck(item: WireItem): Promise<void> {
-    const lane = this.#lane;
-    // No messageId check for returns: these go to queues we declared, via the default exchange.
-    item.options.mandatory = false;
+    const channel = this.#channel;
+    const copy = build();
     let lost: WireItem[];
     try {
-      lost = await publishConfirmed(lane, [item]);
+      lost = await publishConfirmed(channel, [copy]);
     } catch (error) {
-      // Refused by the broker: give the original back rather than holding it unacked forever.
-      if (lane.open) lane.ch.nack(this.message, false, true);
+      if (error instanceof PublishRejectedError && channel.open) throw this.#hold(kind, copy, error);
       throw error;
     }
-    if (lost.length > 0 || !lane.open) {
+    if (lost.length > 0 || !channel.open) {
       throw new TransportError(
-        "the channel closed before the broker confirmed; RabbitMQ will redeliver the message",
+        "the channel closed before the broker confirmed the copy; RabbitMQ will redeliver the message",
       );
     }
-    lane.ch.ack(this.message);
+    channel.channel.ack(this.message);
+    this.#forget();
+  }
+
+  /** The copy was refused: keep the original unacked, give it back after a backoff, and say so. */
+  #hold(kind: string, copy: WireItem, refusal: PublishRejectedError): TransportError {
+    const owner = this.#owner;
+    const key = messageKey(this.message);
+    // The run happened; the copy that would have carried it did not: count it here instead.
+    if (kind === "retry") owner.runs.record(copyKey(this.message, this.#runsBefore));
+    if (refusal.rejection === "unroutable") owner.copyUnroutable(copy);
+    const channel = this.#channel;
+    const message = this.message;
+    const waitMs = owner.held.hold(key, () => {
+      if (channel.open) channel.channel.nack(message, false, true);
+    });
+    const to = copy.exchange ? `exchange "${copy.exchange}"` : `queue "${copy.routingKey}"`;
+    const what =
+      refusal.rejection === "nacked"
+        ? `refused the ${kind} copy of message ${this.#id()} to ${to} (nacked: full with overflow reject-publish, or out of resources)`
+        : `could not route the ${kind} copy of message ${this.#id()} to ${to} (it does not exist)`;
+    return new TransportError(
+      `RabbitMQ ${what}; the message is held unacknowledged and given back in ${waitMs} ms`,
+      { cause: refusal },
+    );
+  }
+
+  /** Done with for good here: drop what was remembered about it. */
+  #forget(): void {
+    const owner = this.#owner;
+    if (owner.runs.size > 0) owner.runs.forget(copyKey(this.message, this.#runsBefore));
+    if (owner.held.remembersAny) owner.held.accepted(messageKey(this.message));
+  }
+
+  /** The id copies carry as `message_id`: the envelope's, so it stays the same across retries. */
+  #id(): string {
+    const e = this.envelope;
+    this.#copyId ??= isDecodeFailure(e) ? (e.meta.id ?? uuidv7()) : e.id;
+    return this.#copyId;
   }
 
   /** Mark settled; false when the channel that received it is gone (the broker redelivers). */
   #begin(): boolean {
-    if (this.#done) return false;
-    this.#done = true;
+    if (this.#settled) return false;
+    this.#settled = true;
     this.#owner.settled();
-    return this.#lane.open;
+    return this.#channel.open;
   }
 
   #gone(): Promise<never> {

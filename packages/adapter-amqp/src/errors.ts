@@ -1,4 +1,4 @@
-import { MailroomError, TransportError } from "@mailroom/core";
+import { ConfigError, MailroomError, TransportError } from "@mailroom/core";
 
 /**
  * Publishes made while the broker is unreachable wait in a bounded buffer; this is thrown when
@@ -13,29 +13,31 @@ export class PublishBufferFullError extends MailroomError {
   }
 }
 
+/** Why the broker did not take a message: it nacked it, or returned it as unroutable. */
+export type Rejection = "nacked" | "unroutable";
+
 /** The broker refused a message (basic.nack) or could not route it (basic.return with `mandatory`). */
 export class PublishRejectedError extends TransportError {
   readonly exchange: string;
   readonly routingKey: string;
-  constructor(exchange: string, routingKey: string, why: string) {
+  readonly rejection: Rejection;
+  constructor(exchange: string, routingKey: string, rejection: Rejection) {
     super(
-      `RabbitMQ ${why} the message to exchange "${exchange || "(default)"}" with routing key "${routingKey}"${
-        why === "could not route"
-          ? ": no queue is bound for that routing key (declare the binding, or check the name)"
-          : ""
-      }`,
+      rejection === "unroutable"
+        ? `RabbitMQ could not route the message to exchange "${exchange || "(default)"}" with routing key "${routingKey}": no queue is bound for that routing key (declare the binding, or check the name)`
+        : `RabbitMQ refused (nacked) the message to exchange "${exchange || "(default)"}" with routing key "${routingKey}" (a queue full with overflow reject-publish, or the broker out of resources)`,
     );
     this.exchange = exchange;
     this.routingKey = routingKey;
+    this.rejection = rejection;
   }
 }
 
-/** Topology is missing or differs from what was asked (passive mode, or a re-declare with other arguments). */
-export class TopologyError extends MailroomError {
-  constructor(message: string, options?: ErrorOptions) {
-    super("topology_error", message, options);
-  }
-}
+/**
+ * Topology is missing or differs from what was asked (passive mode, or a re-declare with other
+ * arguments). A `ConfigError`: waiting does not fix it, so a worker stops at start-up with it.
+ */
+export class TopologyError extends ConfigError {}
 
 /** An RPC request got no reply within its timeout. */
 export class RpcTimeoutError extends MailroomError {

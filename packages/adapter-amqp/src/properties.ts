@@ -1,4 +1,4 @@
-import { Headers, type MessageMeta, type WireMessage } from "@mailroom/core";
+import type { MessageMeta, WireMessage } from "@mailroom/core";
 import type { MessageProperties, Options } from "amqplib";
 import { type NameSource, nameFromProperties, propertyBeforeBody } from "./names.ts";
 
@@ -45,8 +45,6 @@ export function stringHeaders(raw: Record<string, unknown> | undefined): Record<
 /** What a received message's properties tell, before the codec reads the body. */
 export interface ReadProperties {
   meta: MessageMeta;
-  /** Handler runs so far according to our header (0 when absent). */
-  runs: number;
   /** True when a property named the message and the resolution order ranks it above the body. */
   propertyWins: boolean;
 }
@@ -59,8 +57,6 @@ export function readProperties(p: MessageProperties, order: readonly NameSource[
   const headers = stringHeaders(p.headers as Record<string, unknown> | undefined);
   const parentId = headers[AmqpHeaders.parentId];
   if (parentId !== undefined) delete headers[AmqpHeaders.parentId];
-  const runsText = headers[Headers.attempt];
-  const runs = runsText === undefined ? 0 : Number(runsText) || 0;
   const named = nameFromProperties(order, p);
   let publishedAt: Date | undefined;
   const ts = p.timestamp;
@@ -75,7 +71,6 @@ export function readProperties(p: MessageProperties, order: readonly NameSource[
       replyTo: typeof p.replyTo === "string" && p.replyTo ? p.replyTo : undefined,
       headers,
     },
-    runs,
     propertyWins: named !== undefined && propertyBeforeBody(order, named.rank),
   };
 }

@@ -9,7 +9,12 @@ import {
 import { dueAt, toEncodeInput } from "@mailroom/core/transport";
 import type { ChannelModel } from "amqplib";
 import { chooseHop } from "./buckets.ts";
-import { type Lane, publishConfirmed, type WireItem } from "./confirm.ts";
+import {
+  publishConfirmed,
+  type TrackedConfirmChannel,
+  trackConfirmChannel,
+  type WireItem,
+} from "./confirm.ts";
 import type { AmqpConnection, ChannelUser } from "./connection.ts";
 import { PublishBufferFullError } from "./errors.ts";
 import type { ResolvedOptions } from "./options.ts";
@@ -38,7 +43,7 @@ export function destinationOf(message: Outgoing, o: ResolvedOptions): Destinatio
   return { exchange: "", routingKey: o.queue };
 }
 
-interface LaneWaiter {
+interface ChannelWaiter {
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -52,18 +57,18 @@ interface LaneWaiter {
  */
 export class AmqpPublisher implements Publisher, ChannelUser {
   readonly #conn: AmqpConnection;
-  readonly #o: ResolvedOptions;
-  #lane: Lane | undefined;
+  readonly #options: ResolvedOptions;
+  #channel: TrackedConfirmChannel | undefined;
   #model: ChannelModel | undefined;
   #started: Promise<void> | undefined;
   #closed = false;
   #waiting = 0;
-  #waiters: LaneWaiter[] = [];
+  #waiters: ChannelWaiter[] = [];
   #delayDeclared = new Set<string>();
 
   constructor(conn: AmqpConnection, options: ResolvedOptions) {
     this.#conn = conn;
-    this.#o = options;
+    this.#options = options;
   }
 
   async publish(messages: Outgoing[], options?: PublishOptions): Promise<void> {
@@ -81,9 +86,9 @@ export class AmqpPublisher implements Publisher, ChannelUser {
     await this.#started;
     let pending = items;
     for (;;) {
-      const lane = await this.#laneFor(pending.length);
+      const channel = await this.#openChannel(pending.length);
       for (const ex of delayExchanges) await this.#ensureDelay(ex);
-      pending = await publishConfirmed(lane, pending);
+      pending = await publishConfirmed(channel, pending);
       if (pending.length === 0) return;
     }
   }
@@ -94,11 +99,11 @@ export class AmqpPublisher implements Publisher, ChannelUser {
     this.#conn.remove(this);
     for (const w of this.#waiters.splice(0))
       w.reject(new TransportError("publisher closed before the broker came back"));
-    const lane = this.#lane;
-    this.#lane = undefined;
-    if (lane?.open) {
-      lane.open = false;
-      await lane.ch.close().catch(() => {});
+    const channel = this.#channel;
+    this.#channel = undefined;
+    if (channel?.open) {
+      channel.open = false;
+      await channel.channel.close().catch(() => {});
     }
   }
 
@@ -107,38 +112,29 @@ export class AmqpPublisher implements Publisher, ChannelUser {
     const setup = await model.createChannel();
     setup.on("error", () => {});
     try {
-      await declareTopology(setup, this.#o);
+      await declareTopology(setup, this.#options);
     } finally {
       await setup.close().catch(() => {});
     }
     this.#delayDeclared = new Set();
-    const ch = await model.createConfirmChannel();
-    const lane: Lane = { ch, open: true, returned: new Set() };
-    ch.on("error", () => {});
-    ch.on("close", () => {
-      if (!lane.open) return;
-      lane.open = false;
-      if (this.#lane === lane) {
-        this.#lane = undefined;
-        if (!this.#closed) this.#conn.reopen(this, new Error("publisher channel closed"));
-      }
-    });
-    ch.on("return", (m: { properties: { messageId?: unknown } }) => {
-      if (typeof m.properties.messageId === "string") lane.returned.add(m.properties.messageId);
+    const channel = trackConfirmChannel(await model.createConfirmChannel(), (closed) => {
+      if (this.#channel !== closed) return;
+      this.#channel = undefined;
+      if (!this.#closed) this.#conn.reopen(this, new Error("publisher channel closed"));
     });
     this.#model = model;
-    this.#lane = lane;
+    this.#channel = channel;
     for (const w of this.#waiters.splice(0)) w.resolve();
   }
 
   disconnected(): void {
-    if (this.#lane) this.#lane.open = false;
-    this.#lane = undefined;
+    if (this.#channel) this.#channel.open = false;
+    this.#channel = undefined;
     this.#model = undefined;
   }
 
   #item(m: Outgoing, delayMs: number, now: number, delayExchanges: Set<string>): WireItem {
-    const o = this.#o;
+    const o = this.#options;
     if (m.reply) {
       if (!m.to) throw new ConfigError("a reply needs `to` (the request's reply_to)");
       // Replies go as the bare JSON of data, as RPC callers in every language expect.
@@ -165,7 +161,9 @@ export class AmqpPublisher implements Publisher, ChannelUser {
       priority: m.priority,
       // A per-message TTL would also run out inside a delay bucket: only direct sends carry it.
       expiresInMs: hop ? undefined : m.expiresInMs,
-      mandatory: o.mandatory && !hop,
+      // On a hop this checks the delay queue exists (a deleted one would drop the message); where
+      // it goes after the delay is checked only then.
+      mandatory: o.mandatory,
     });
     const content = Buffer.from(wire.body.buffer, wire.body.byteOffset, wire.body.byteLength);
     if (!hop) return { exchange: dest.exchange, routingKey: dest.routingKey, content, options };
@@ -181,20 +179,21 @@ export class AmqpPublisher implements Publisher, ChannelUser {
     const ch = await this.#model.createChannel();
     ch.on("error", () => {});
     try {
-      await declareDelay(ch, exchange, this.#o.delayBuckets, this.#o.passive);
+      await declareDelay(ch, exchange, this.#options.delayBuckets, this.#options.passive);
       this.#delayDeclared.add(exchange);
     } finally {
       await ch.close().catch(() => {});
     }
   }
 
-  async #laneFor(count: number): Promise<Lane> {
+  /** The open confirm channel; while there is none, wait for it (within `publishBuffer`). */
+  async #openChannel(count: number): Promise<TrackedConfirmChannel> {
     for (;;) {
-      const lane = this.#lane;
-      if (lane?.open) return lane;
+      const channel = this.#channel;
+      if (channel?.open) return channel;
       if (this.#closed) throw new TransportError("publisher closed");
-      if (this.#waiting + count > this.#o.publishBuffer)
-        throw new PublishBufferFullError(this.#o.publishBuffer);
+      if (this.#waiting + count > this.#options.publishBuffer)
+        throw new PublishBufferFullError(this.#options.publishBuffer);
       this.#waiting += count;
       try {
         await new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));

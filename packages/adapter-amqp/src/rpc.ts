@@ -38,7 +38,7 @@ interface Pending {
  */
 export class RpcClient implements ChannelUser {
   readonly #conn: AmqpConnection;
-  readonly #o: ResolvedOptions;
+  readonly #options: ResolvedOptions;
   readonly #pending = new Map<string, Pending>();
   #ch: Channel | undefined;
   #started: Promise<void> | undefined;
@@ -47,7 +47,7 @@ export class RpcClient implements ChannelUser {
 
   constructor(conn: AmqpConnection, options: ResolvedOptions) {
     this.#conn = conn;
-    this.#o = options;
+    this.#options = options;
   }
 
   /** Send `name` with `data` and resolve with the reply's JSON. Rejects with `RpcTimeoutError` after `timeout`. */
@@ -63,8 +63,8 @@ export class RpcClient implements ChannelUser {
     const correlationId = uuidv7();
     const message: Outgoing = { name, data, correlationId, replyTo: REPLY_TO, headers: options.headers };
     if (options.to) message.to = options.to;
-    const wire = this.#o.codec.encode(toEncodeInput(message));
-    const dest = destinationOf(message, this.#o);
+    const wire = this.#options.codec.encode(toEncodeInput(message));
+    const dest = destinationOf(message, this.#options);
     // mandatory: a request no queue is bound for fails at once instead of waiting for its timeout.
     const props = publishProperties(wire, { mandatory: true });
     props.persistent = false;
@@ -101,7 +101,7 @@ export class RpcClient implements ChannelUser {
       (m: { properties: { correlationId?: unknown }; fields: { exchange: string; routingKey: string } }) => {
         const id = m.properties.correlationId;
         if (typeof id === "string") {
-          this.#fail(id, new PublishRejectedError(m.fields.exchange, m.fields.routingKey, "could not route"));
+          this.#fail(id, new PublishRejectedError(m.fields.exchange, m.fields.routingKey, "unroutable"));
         }
       },
     );

@@ -1,25 +1,24 @@
 import {
-  type DecodeFailure,
+  ConfigError,
   type Delivery,
-  type Envelope,
   isDecodeFailure,
   type QueueDepth,
   type Source,
+  TransportError,
 } from "@mailroom/core";
-import { decodeEnvelope } from "@mailroom/core/transport";
+import { RunLedger } from "@mailroom/core/transport";
 import type { ChannelModel, ConsumeMessage } from "amqplib";
-import type { Lane } from "./confirm.ts";
+import { type TrackedConfirmChannel, trackConfirmChannel, type WireItem } from "./confirm.ts";
 import type { AmqpConnection, ChannelUser } from "./connection.ts";
+import { decodeMessage } from "./decode.ts";
 import { AmqpDelivery, type DeliveryOwner } from "./delivery.ts";
+import { HeldMessages } from "./held.ts";
 import type { ResolvedOptions } from "./options.ts";
-import { readProperties } from "./properties.ts";
-import { declareTopology, retryQueueName } from "./topology.ts";
+import { prepareTopology, retryQueueName } from "./topology.ts";
+import { ReceiveWaiters } from "./waiters.ts";
 
-interface Waiter {
-  max: number;
-  deadline: number;
-  resolve: (deliveries: Delivery[]) => void;
-}
+/** The consumer channel and the tag of its consumer. */
+type ConsumerChannel = TrackedConfirmChannel & { consumerTag?: string };
 
 /**
  * Consumes the work queue on a confirm channel with manual ack and `prefetch`, and hands
@@ -28,25 +27,59 @@ interface Waiter {
  * dropped (the broker redelivers them).
  */
 export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
-  readonly o: ResolvedOptions;
+  readonly options: ResolvedOptions;
   /** The broker's consumer_timeout: the Worker calls `extend` at half of it, which warns about long handlers. */
   readonly visibilityTimeoutMs: number;
+  readonly runs = new RunLedger();
+  readonly held = new HeldMessages();
   readonly #conn: AmqpConnection;
-  #lane: (Lane & { tag?: string }) | undefined;
-  #buffer: Delivery[] = [];
-  #waiters: Waiter[] = [];
+  readonly #waiters: ReceiveWaiters;
+  #channel: ConsumerChannel | undefined;
+  /** Received, not yet taken by a `receive`. Emptied in place: the waiters hold a reference. */
+  readonly #buffer: Delivery[] = [];
   #started: Promise<void> | undefined;
   #closed = false;
   #unsettled = 0;
-  #flushQueued = false;
   #names: string[] = [];
   #consuming = false;
-  #sweeper: NodeJS.Timeout | undefined;
+  #redeclaring: Promise<void> | undefined;
 
   constructor(conn: AmqpConnection, options: ResolvedOptions) {
     this.#conn = conn;
-    this.o = options;
+    this.options = options;
     this.visibilityTimeoutMs = options.consumerTimeoutMs;
+    this.#waiters = new ReceiveWaiters(options.waitTimeMs);
+  }
+
+  /**
+   * The start-up check: connects (one attempt, or the live connection) and declares the
+   * topology — checks it, in passive mode, including the dead-letter queue. Rejects with a
+   * `ConfigError` for a refused login or virtual host, a missing queue or dead-letter queue, a
+   * declare that conflicts or is not permitted; with a `TransportError` while the broker cannot
+   * be reached (the Worker waits and calls again). Logs nothing: the caller owns that line.
+   */
+  async connect(signal: AbortSignal): Promise<void> {
+    const aborted = new Promise<never>((_, reject) => {
+      const abort = () => reject(new TransportError("the start-up check was aborted"));
+      if (signal.aborted) abort();
+      else signal.addEventListener("abort", abort, { once: true });
+    });
+    aborted.catch(() => {});
+    await Promise.race([this.#check(), aborted]);
+  }
+
+  async #check(): Promise<void> {
+    await this.#conn.probe();
+    const model = this.#conn.model;
+    if (!model) throw new TransportError(`the connection to ${this.#conn.target.redacted} was lost`);
+    try {
+      await prepareTopology(model, this.#topologyOptions());
+    } catch (error) {
+      if (error instanceof ConfigError || error instanceof TransportError) throw error;
+      throw new TransportError(`could not check the topology: ${this.#conn.describe(error)}`, {
+        cause: error,
+      });
+    }
   }
 
   async receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
@@ -65,51 +98,22 @@ export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
     }
     if (this.#buffer.length > 0) return this.#buffer.splice(0, max);
     if (this.#closed || signal.aborted) return [];
-    return new Promise((resolve) => {
-      const waiter: Waiter = {
-        max,
-        deadline: Date.now() + this.o.waitTimeMs,
-        resolve: (d) => {
-          signal.removeEventListener("abort", onAbort);
-          resolve(d);
-        },
-      };
-      const onAbort = () => {
-        const i = this.#waiters.indexOf(waiter);
-        if (i !== -1) this.#waiters.splice(i, 1);
-        resolve([]);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.#waiters.push(waiter);
-      // One sweep timer for all waiters rather than a timer per receive call.
-      this.#sweeper ??= setInterval(() => this.#sweep(), Math.min(1_000, this.o.waitTimeMs)).unref();
-    });
+    return this.#waiters.wait(max, signal);
   }
 
-  /** End the long poll of waiters past their deadline (they resolve empty, like an empty long poll). */
-  #sweep(): void {
-    const now = Date.now();
-    for (let i = this.#waiters.length - 1; i >= 0; i--) {
-      const w = this.#waiters[i]!;
-      if (w.deadline <= now) {
-        this.#waiters.splice(i, 1);
-        w.resolve([]);
-      }
-    }
-  }
-
-  /** Ready from the broker; delayed = messages in this queue's retry buckets; in flight = received here and not settled. */
+  /** Ready from the broker; delayed = messages in this queue's retry buckets; in flight = received here and not settled, or held. */
   async depth(): Promise<QueueDepth> {
+    const inFlight = this.#unsettled + this.#buffer.length + this.held.size;
     const model = this.#conn.model;
-    if (!model) return { ready: 0, delayed: 0, inFlight: this.#unsettled + this.#buffer.length };
+    if (!model) return { ready: 0, delayed: 0, inFlight };
     const ch = await model.createChannel();
     ch.on("error", () => {});
     try {
-      const main = await ch.checkQueue(this.o.queue);
+      const main = await ch.checkQueue(this.options.queue);
       let delayed = 0;
-      for (const b of this.o.delayBuckets)
-        delayed += (await ch.checkQueue(retryQueueName(this.o.queue, b))).messageCount;
-      return { ready: main.messageCount, delayed, inFlight: this.#unsettled + this.#buffer.length };
+      for (const b of this.options.delayBuckets)
+        delayed += (await ch.checkQueue(retryQueueName(this.options.queue, b))).messageCount;
+      return { ready: main.messageCount, delayed, inFlight };
     } finally {
       await ch.close().catch(() => {});
     }
@@ -121,12 +125,13 @@ export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
    */
   async subscribe(names: readonly string[]): Promise<void> {
     this.#names = [...names];
+    const { exchange, bindings, passive, queue } = this.options;
     const model = this.#conn.model;
-    if (!model || !this.o.exchange || this.o.bindings.length > 0 || this.o.passive) return;
+    if (!model || !exchange || bindings.length > 0 || passive) return;
     const ch = await model.createChannel();
     ch.on("error", () => {});
     try {
-      for (const name of this.#names) await ch.bindQueue(this.o.queue, this.o.exchange, name);
+      for (const name of this.#names) await ch.bindQueue(queue, exchange, name);
     } finally {
       await ch.close().catch(() => {});
     }
@@ -135,52 +140,45 @@ export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#sweeper) clearInterval(this.#sweeper);
-    for (const w of this.#waiters.splice(0)) w.resolve([]);
+    this.#waiters.endAll();
     this.#conn.remove(this);
-    const lane = this.#lane;
-    this.#lane = undefined;
-    this.#buffer = [];
-    if (lane?.open) {
-      lane.open = false;
-      // Closing the channel gives every unacked message back to the broker.
-      await lane.ch.close().catch(() => {});
+    const channel = this.#channel;
+    this.#channel = undefined;
+    this.#buffer.length = 0;
+    this.held.clear();
+    if (channel?.open) {
+      channel.open = false;
+      // Closing the channel gives every unacked message back to the broker, held ones included.
+      await channel.channel.close().catch(() => {});
     }
   }
 
   async connected(model: ChannelModel): Promise<void> {
     if (this.#closed) return;
-    const setup = await model.createChannel();
-    setup.on("error", () => {});
-    try {
-      const bindings = this.o.bindings.length > 0 ? this.o.bindings : this.#names;
-      await declareTopology(setup, { ...this.o, bindings });
-      if (this.o.exchange && bindings.length === 0 && !this.o.passive) {
-        this.o.logger.warn(
-          { queue: this.o.queue, exchange: this.o.exchange },
-          "the queue is not bound to the exchange by any routing key, so nothing published there reaches it: add ?bind=name1,name2 to the URL, pass bindings, or start it with listen()",
-        );
-      }
-    } finally {
-      await setup.close().catch(() => {});
+    const topology = this.#topologyOptions();
+    await prepareTopology(model, topology);
+    if (topology.exchange && topology.bindings.length === 0 && !topology.passive) {
+      this.options.logger.warn(
+        { queue: topology.queue, exchange: topology.exchange },
+        "the queue is not bound to the exchange by any routing key, so nothing published there reaches it: add ?bind=name1,name2 to the URL, pass bindings, or start it with listen()",
+      );
     }
-    const ch = await model.createConfirmChannel();
-    const lane: Lane & { tag?: string } = { ch, open: true, returned: new Set() };
-    ch.on("error", () => {
-      // Followed by 'close'; the reason is logged there by the connection.
+    const channel: ConsumerChannel = trackConfirmChannel(await model.createConfirmChannel(), (closed) =>
+      this.#channelClosed(closed),
+    );
+    await channel.channel.prefetch(this.options.prefetch);
+    this.#channel = channel;
+    const reply = await channel.channel.consume(this.options.queue, (m) => this.#onMessage(channel, m), {
+      noAck: false,
     });
-    ch.on("close", () => this.#laneClosed(lane));
-    await ch.prefetch(this.o.prefetch);
-    this.#lane = lane;
-    const reply = await ch.consume(this.o.queue, (m) => this.#onMessage(lane, m), { noAck: false });
-    lane.tag = reply.consumerTag;
-    if (this.#closed) await ch.close().catch(() => {});
+    channel.consumerTag = reply.consumerTag;
+    if (this.#closed) await channel.channel.close().catch(() => {});
   }
 
   disconnected(): void {
-    const lane = this.#lane;
-    if (lane) lane.open = false;
-    this.#lane = undefined;
+    const channel = this.#channel;
+    if (channel) channel.open = false;
+    this.#channel = undefined;
     this.#dropBuffer();
   }
 
@@ -190,77 +188,78 @@ export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
 
   atRisk(delivery: AmqpDelivery, ageMs: number): void {
     const e = delivery.envelope;
-    this.o.logger.warn(
+    this.options.logger.warn(
       {
-        queue: this.o.queue,
+        queue: this.options.queue,
         messageId: isDecodeFailure(e) ? e.meta.id : e.id,
         runningMs: ageMs,
-        consumerTimeoutMs: this.o.consumerTimeoutMs,
+        consumerTimeoutMs: this.options.consumerTimeoutMs,
       },
       "a handler has run past half of RabbitMQ's consumer_timeout; at the timeout the broker closes the channel and redelivers the message (raise consumer_timeout for this queue, or split the work)",
     );
   }
 
-  #laneClosed(lane: Lane): void {
-    if (!lane.open) return;
-    lane.open = false;
-    if (this.#lane !== lane) return;
-    this.#lane = undefined;
+  /**
+   * A copy came back unroutable: a retry queue or the dead-letter queue was deleted under us.
+   * Declare the topology again (not in passive mode: there operations own it), once at a time,
+   * so the held message finds its queue when it is given back.
+   */
+  copyUnroutable(copy: WireItem): void {
+    const model = this.#conn.model;
+    const { logger, passive, queue } = this.options;
+    logger.warn(
+      { queue, exchange: copy.exchange, routingKey: copy.routingKey, passive },
+      passive
+        ? "a queue this worker sends retries or dead letters to does not exist; messages are held and given back until operations declare it"
+        : "a queue this worker sends retries or dead letters to does not exist; declaring the topology again",
+    );
+    if (passive || !model || this.#redeclaring) return;
+    this.#redeclaring = prepareTopology(model, this.#topologyOptions())
+      .catch((error) =>
+        logger.error({ error: this.#conn.describe(error) }, "declaring the topology again failed"),
+      )
+      .finally(() => {
+        this.#redeclaring = undefined;
+      });
+  }
+
+  /** The options with the bindings this source declares: the configured ones, else the subscribed names. */
+  #topologyOptions(): ResolvedOptions {
+    const bindings = this.options.bindings.length > 0 ? this.options.bindings : this.#names;
+    return { ...this.options, bindings };
+  }
+
+  #channelClosed(channel: ConsumerChannel): void {
+    if (this.#channel !== channel) return;
+    this.#channel = undefined;
     this.#dropBuffer();
     if (!this.#closed) this.#conn.reopen(this, new Error("consumer channel closed"));
   }
 
   #dropBuffer(): void {
     this.#unsettled -= this.#buffer.length;
-    this.#buffer = [];
+    this.#buffer.length = 0;
+    // The broker took back whatever the closed channel held.
+    this.held.clear();
   }
 
-  #onMessage(lane: Lane, message: ConsumeMessage | null): void {
+  #onMessage(channel: ConsumerChannel, message: ConsumeMessage | null): void {
     if (message === null) {
       // The broker cancelled the consumer (queue deleted / failover): start over on a fresh channel.
-      if (lane.open) void lane.ch.close().catch(() => {});
+      if (channel.open) void channel.channel.close().catch(() => {});
       return;
     }
-    if (!lane.open) return;
-    if (this.#lane !== lane) {
+    if (!channel.open) return;
+    if (this.#channel !== channel) {
       // A channel this source no longer uses: give its messages back to the broker.
-      lane.open = false;
-      void lane.ch.close().catch(() => {});
+      channel.open = false;
+      void channel.channel.close().catch(() => {});
       return;
     }
     this.#unsettled++;
-    this.#buffer.push(new AmqpDelivery(this, lane, message, this.#decode(message)));
-    if (this.#waiters.length > 0 && !this.#flushQueued) {
-      // amqplib emits every delivery of one socket read synchronously: hand them out together.
-      this.#flushQueued = true;
-      queueMicrotask(() => this.#flush());
-    }
-  }
-
-  #flush(): void {
-    this.#flushQueued = false;
-    while (this.#waiters.length > 0 && this.#buffer.length > 0) {
-      const w = this.#waiters.shift()!;
-      w.resolve(this.#buffer.splice(0, w.max));
-    }
-  }
-
-  #decode(message: ConsumeMessage): Envelope | DecodeFailure {
-    const o = this.o;
-    const read = readProperties(message.properties, o.nameFrom);
-    const count = message.properties.headers?.["x-delivery-count"];
-    const attempt = read.runs + 1 + (typeof count === "number" ? count : 0);
-    const transport = { kind: "amqp", queue: o.queue, raw: message };
-    const envelope = decodeEnvelope(o.codec, message.content, read.meta, { attempt, transport });
-    if (
-      read.propertyWins &&
-      !isDecodeFailure(envelope) &&
-      envelope.name !== read.meta.name &&
-      o.codec.name === "json"
-    ) {
-      // The order ranks a property above the body: the property names it and the whole body is the data.
-      return { ...envelope, name: read.meta.name!, data: JSON.parse(message.content.toString("utf8")) };
-    }
-    return envelope;
+    const { envelope, runsBefore } = decodeMessage(message, this.options, this.runs);
+    this.#buffer.push(new AmqpDelivery(this, channel, message, envelope, runsBefore));
+    // amqplib emits every delivery of one socket read synchronously: the waiters take them together.
+    this.#waiters.offer(this.#buffer);
   }
 }

@@ -1,4 +1,5 @@
-import type { Channel } from "amqplib";
+import { TransportError } from "@mailroom/core";
+import type { Channel, ChannelModel } from "amqplib";
 import { TopologyError } from "./errors.ts";
 import type { ResolvedOptions } from "./options.ts";
 
@@ -22,7 +23,12 @@ export async function declareTopology(ch: Channel, o: ResolvedOptions): Promise<
   const dlq = dlqName(q);
   if (o.passive) {
     await check(`queue "${q}"`, () => ch.checkQueue(q));
-    await check(`queue "${dlq}"`, () => ch.checkQueue(dlq));
+    // Without it a dead letter would have nowhere to go: refused at start-up, not at the first one.
+    await check(`queue "${dlq}" (the dead-letter queue)`, () => ch.checkQueue(dlq));
+    if (o.deadLetterExchange) {
+      const dlx = o.deadLetterExchange;
+      await check(`exchange "${dlx}" (deadLetterExchange)`, () => ch.checkExchange(dlx));
+    }
     if (o.exchange) await check(`exchange "${o.exchange}"`, () => ch.checkExchange(o.exchange!));
     for (const b of o.delayBuckets)
       await check(`queue "${retryQueueName(q, b)}"`, () => ch.checkQueue(retryQueueName(q, b)));
@@ -69,6 +75,31 @@ export async function declareTopology(ch: Channel, o: ResolvedOptions): Promise<
   }
 }
 
+/**
+ * `declareTopology` on a channel of its own, closed afterwards (a failed declare closes the
+ * channel it ran on). Rejects with a `TopologyError` (a `ConfigError`) for what is missing or
+ * conflicting, and with a `TransportError` when the connection fails meanwhile.
+ */
+export async function prepareTopology(model: ChannelModel, o: ResolvedOptions): Promise<void> {
+  let ch: Channel;
+  try {
+    ch = await model.createChannel();
+  } catch (error) {
+    throw new TransportError(
+      `could not open a channel to declare the topology: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  ch.on("error", () => {});
+  try {
+    await declareTopology(ch, o);
+  } finally {
+    await ch.close().catch(() => {});
+  }
+}
+
 /** Declare (or check) the exchange a publisher sends to. */
 export async function declareExchange(ch: Channel, o: ResolvedOptions): Promise<void> {
   if (!o.exchange) return;
@@ -107,10 +138,28 @@ export async function declareDelay(
   }
 }
 
+/** AMQP reply codes of a channel error: what is missing, forbidden or conflicting, not a lost connection. */
+const NOT_FOUND = 404;
+const ACCESS_REFUSED = 403;
+const PRECONDITION_FAILED = 406;
+
+function replyCode(error: unknown): unknown {
+  return (error as { code?: unknown } | undefined)?.code;
+}
+
+function refused(what: string, error: unknown): TopologyError {
+  return new TopologyError(
+    `user has no permission on ${what} (grant configure / write / read on it with rabbitmqctl set_permissions): ${(error as Error).message}`,
+    { cause: error },
+  );
+}
+
 async function check(what: string, fn: () => Promise<unknown>): Promise<void> {
   try {
     await fn();
   } catch (error) {
+    if (replyCode(error) === ACCESS_REFUSED) throw refused(what, error);
+    if (replyCode(error) !== NOT_FOUND) throw error;
     throw new TopologyError(
       `${what} does not exist (passive mode: the topology is expected to be declared by operations; declare it, or drop passive): ${(error as Error).message}`,
       { cause: error },
@@ -122,6 +171,8 @@ async function declare(what: string, fn: () => Promise<unknown>): Promise<void> 
   try {
     await fn();
   } catch (error) {
+    if (replyCode(error) === ACCESS_REFUSED) throw refused(what, error);
+    if (replyCode(error) !== PRECONDITION_FAILED && replyCode(error) !== NOT_FOUND) throw error;
     throw new TopologyError(
       `could not declare ${what}: ${(error as Error).message} (a queue or exchange that already exists with other arguments cannot be re-declared: delete it, or match its arguments)`,
       { cause: error },

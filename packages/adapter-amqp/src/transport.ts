@@ -5,7 +5,7 @@ import { type AmqpTransportOptions, type ResolvedOptions, resolveOptions } from 
 import { AmqpPublisher } from "./publisher.ts";
 import { RpcClient } from "./rpc.ts";
 import { AmqpSource } from "./source.ts";
-import { declareTopology } from "./topology.ts";
+import { prepareTopology } from "./topology.ts";
 import { parseAmqpUrl } from "./url.ts";
 
 /**
@@ -32,21 +32,16 @@ export class AmqpTransport implements Transport {
   }
 
   /**
-   * Connect now (rather than at first use) and declare the topology (check it, in passive mode):
-   * rejects when the broker cannot be reached or the topology is wrong.
+   * Connect now (rather than at first use) and declare the topology (check it, in passive mode).
+   * Rejects with a `ConfigError` when the login, virtual host or topology is wrong (at once), and
+   * with a `TransportError` when the broker cannot be reached after `reconnect.initialAttempts`.
    */
   async connect(): Promise<this> {
     await this.connection.start();
     await this.connection.ready();
     const model = this.connection.model;
     if (!model) throw new TransportError(`not connected to ${this.connection.target.redacted}`);
-    const ch = await model.createChannel();
-    ch.on("error", () => {});
-    try {
-      await declareTopology(ch, this.options);
-    } finally {
-      await ch.close().catch(() => {});
-    }
+    await prepareTopology(model, this.options);
     return this;
   }
 

@@ -3,7 +3,16 @@ import { HandlerSpy } from "@mailroom/core/testkit";
 import { connect } from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AmqpTransport, listen, TopologyError } from "../src/index.ts";
-import { AMQP_URL, sendRaw, sharedBrokerLock, testScope, transport, uniqueName, until } from "./helpers.ts";
+import {
+  AMQP_URL,
+  recordingLogger,
+  sendRaw,
+  sharedBrokerLock,
+  testScope,
+  transport,
+  uniqueName,
+  until,
+} from "./helpers.ts";
 
 sharedBrokerLock({ beforeAll, afterAll });
 const scope = testScope(afterAll);
@@ -59,25 +68,23 @@ describe("consuming from RabbitMQ", () => {
     await spy.waitFor({ id: "lazy-2", outcome: "ack" });
   });
 
-  it("a long handler is not redelivered while it runs, even with another consumer idle on the queue", async () => {
+  it("a handler running past half of consumerTimeoutMs is logged as at risk, naming the message and how long it ran", async () => {
     const queue = uniqueName("long");
-    const a = await transport(queue).connect();
-    const b = transport(queue);
+    const logger = recordingLogger();
+    const t = await transport(queue, { consumerTimeoutMs: 600, logger }).connect();
     const app = createApp({ name: "t", logger: silentLogger });
-    let runs = 0;
+    const atRisk = logger.next((l) => l.level === "warn" && /consumer_timeout/.test(l.msg ?? ""));
     app.handle("slow_job", async () => {
-      runs++;
-      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      // The handler ends only once the warning is out: the Worker's heartbeat (extend, at half of
+      // the source's visibilityTimeoutMs) is what must produce it.
+      await atRisk;
     });
-    const first = run(app, a);
-    const second = run(app, b);
-    await a.publisher().publish([{ id: "long-1", name: "slow_job", data: {} }]);
-    await Promise.any([
-      first.spy.waitFor({ id: "long-1", outcome: "ack" }, 10_000),
-      second.spy.waitFor({ id: "long-1", outcome: "ack" }, 10_000),
-    ]);
-    expect(runs).toBe(1);
-    expect(first.spy.records.length + second.spy.records.length).toBe(1);
+    const { spy } = run(app, t);
+    await t.publisher().publish([{ id: "long-1", name: "slow_job", data: {} }]);
+    await spy.waitFor({ id: "long-1", outcome: "ack" }, 10_000);
+    const warning = await atRisk;
+    expect(warning.obj).toMatchObject({ queue, messageId: "long-1", consumerTimeoutMs: 600 });
+    expect((warning.obj as { runningMs: number }).runningMs).toBeGreaterThan(300);
   });
 
   it("reads the name from the type property, and a configured order can rank a property above the body", async () => {
@@ -151,19 +158,38 @@ describe("consuming from RabbitMQ", () => {
     expect(got).toEqual([{ data: { x: 1 }, parentId: "m-1", correlationId: "conv-9" }]);
   });
 
-  it("works on a quorum queue, where the broker's delivery count adds to the attempt", async () => {
+  it("on a quorum queue a release (nack-requeue) consumes no attempt; the broker's delivery count becomes receiveCount", async () => {
     const queue = uniqueName("quorum");
     const t = await transport(queue, { queueType: "quorum" }).connect();
+    stops.push(() => t.close());
+    await t.publisher().publish([{ id: "q-1", name: "q_job", data: {} }]);
+    const source = t.source();
+    const signal = new AbortController().signal;
+    const [first] = await source.receive(1, signal);
+    expect(first!.envelope).toMatchObject({ attempt: 1, transport: { receiveCount: 1 } });
+    await first!.release();
+    const [second] = await source.receive(1, signal);
+    expect(second!.envelope).toMatchObject({ id: "q-1", attempt: 1, transport: { receiveCount: 2 } });
+    await second!.ack();
+    await source.close();
+  });
+
+  it("on a quorum queue a retry counts one run and the copy starts a fresh delivery count", async () => {
+    const queue = uniqueName("quorum-retry");
+    const t = await transport(queue, { queueType: "quorum" }).connect();
     const app = createApp({ name: "t", logger: silentLogger, retry: { baseDelayMs: 0, maxDelayMs: 0 } });
-    const attempts: number[] = [];
+    const seen: Array<{ attempt: number; receiveCount: number | undefined }> = [];
     app.handle("q_job", (_d, ctx) => {
-      attempts.push(ctx.attempt);
+      seen.push({ attempt: ctx.attempt, receiveCount: ctx.envelope.transport.receiveCount });
       if (ctx.attempt < 2) throw new Error("once");
     });
     await t.publisher().publish([{ name: "q_job", data: {} }]);
     const { spy } = run(app, t);
     await spy.waitFor({ name: "q_job", outcome: "ack" });
-    expect(attempts).toEqual([1, 2]);
+    expect(seen).toEqual([
+      { attempt: 1, receiveCount: 1 },
+      { attempt: 2, receiveCount: 1 },
+    ]);
     const conn = await connect(AMQP_URL);
     const ch = await conn.createChannel();
     ch.on("error", () => {});

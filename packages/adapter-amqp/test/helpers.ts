@@ -1,4 +1,4 @@
-import { type App, type Source, silentLogger, Worker, type WorkerOptions } from "@mailroom/core";
+import { type App, type Logger, type Source, silentLogger, Worker, type WorkerOptions } from "@mailroom/core";
 import { HandlerSpy } from "@mailroom/core/testkit";
 import { connect } from "amqplib";
 import { AmqpTransport } from "../src/index.ts";
@@ -153,4 +153,89 @@ export function testScope(afterAll: (fn: () => Promise<void>) => void, options: 
     return { worker, spy };
   }
   return { exchanges, stops, run };
+}
+
+/**
+ * Apply a RabbitMQ policy to the queues matching `pattern` (e.g. a dead-letter queue that refuses
+ * every publish: `{ "max-length": 0, "overflow": "reject-publish" }`). Policies change a live
+ * queue without re-declaring it, so the transport's own declarations still match. Returns the
+ * function that removes it.
+ */
+export async function applyQueuePolicy(
+  name: string,
+  pattern: string,
+  definition: Record<string, unknown>,
+): Promise<() => Promise<void>> {
+  const { execFile } = await import("node:child_process");
+  const { promisify } = await import("node:util");
+  const ctl = (...args: string[]) => promisify(execFile)("rabbitmqctl", ["-q", ...args], { timeout: 60_000 });
+  await ctl(
+    "set_policy",
+    "--apply-to",
+    "queues",
+    "--priority",
+    "100",
+    name,
+    pattern,
+    JSON.stringify(definition),
+  );
+  return async () => {
+    await ctl("clear_policy", name);
+  };
+}
+
+/** Messages ready in a queue (not counting those delivered and unacknowledged); 0 when the queue does not exist. */
+export async function readyCount(queue: string): Promise<number> {
+  const conn = await connect(AMQP_URL);
+  try {
+    const ch = await conn.createChannel();
+    ch.on("error", () => {});
+    return await ch.checkQueue(queue).then(
+      (q) => q.messageCount,
+      () => 0,
+    );
+  } finally {
+    await conn.close();
+  }
+}
+
+/** One line a `recordingLogger` kept. */
+export interface LoggedLine {
+  level: string;
+  obj: object;
+  msg?: string | undefined;
+}
+
+/** A logger that keeps every line, for tests of what the adapter logs; `next` awaits a matching line. */
+export function recordingLogger(): Logger & {
+  lines: LoggedLine[];
+  next(match: (line: LoggedLine) => boolean): Promise<LoggedLine>;
+} {
+  const lines: LoggedLine[] = [];
+  let waiters: Array<{ match: (line: LoggedLine) => boolean; resolve: (line: LoggedLine) => void }> = [];
+  const at =
+    (level: string) =>
+    (obj: object, msg?: string): void => {
+      const line = { level, obj, msg };
+      lines.push(line);
+      waiters = waiters.filter((w) => {
+        if (!w.match(line)) return true;
+        w.resolve(line);
+        return false;
+      });
+    };
+  const logger = {
+    lines,
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+    child: () => logger,
+    next(match: (line: LoggedLine) => boolean): Promise<LoggedLine> {
+      const seen = lines.find(match);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve) => waiters.push({ match, resolve }));
+    },
+  };
+  return logger;
 }

@@ -1,0 +1,112 @@
+import { createServer } from "node:net";
+import { ConfigError, TransportError } from "@mailroom/core";
+import { connect } from "amqplib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AmqpTransport } from "../src/index.ts";
+import { AMQP_URL, recordingLogger, sharedBrokerLock, testScope, transport, uniqueName } from "./helpers.ts";
+
+sharedBrokerLock({ beforeAll, afterAll });
+const scope = testScope(afterAll);
+
+/** The broker URL with other credentials, vhost or port. */
+function brokerUrl(change: { password?: string; vhost?: string; port?: number }, query: string): string {
+  const url = new URL(AMQP_URL);
+  if (change.password !== undefined) url.password = change.password;
+  if (change.vhost !== undefined) url.pathname = `/${encodeURIComponent(change.vhost)}`;
+  if (change.port !== undefined) url.port = String(change.port);
+  return `${url.toString().replace(/\/$/, "")}?${query}`;
+}
+
+/** A local port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** What `Source.connect` rejects with (undefined when it resolves), and how long it took. */
+async function connectOutcome(url: string, options: ConstructorParameters<typeof AmqpTransport>[1] = {}) {
+  const logger = recordingLogger();
+  const t = new AmqpTransport(url, { logger, ...options });
+  scope.stops.push(() => t.close());
+  const started = Date.now();
+  const error = await t
+    .source()
+    .connect(new AbortController().signal)
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  return { error, ms: Date.now() - started, logged: logger.lines };
+}
+
+describe("start-up checks (Source.connect)", () => {
+  it("a wrong password is a ConfigError at once that names the user, never the password, and logs nothing", async () => {
+    const { error, ms, logged } = await connectOutcome(
+      brokerUrl({ password: "Wr0ngSecretPw" }, `queue=${uniqueName("pw")}`),
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(String(error)).toMatch(/refused the login of user "guest".*check the user name and password/);
+    expect(String(error)).toMatch(/amqp:\/\/guest:\*\*\*@/);
+    expect(`${String(error)} ${(error as Error).stack}`).not.toContain("Wr0ngSecretPw");
+    expect(ms).toBeLessThan(3_000);
+    expect(logged).toEqual([]);
+  });
+
+  it("a virtual host that does not exist is a ConfigError naming it", async () => {
+    const { error } = await connectOutcome(
+      brokerUrl({ vhost: "no-such-vhost" }, `queue=${uniqueName("vh")}`),
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(String(error)).toMatch(/virtual host "no-such-vhost"/);
+  });
+
+  it("passive mode: a work queue that does not exist is a ConfigError naming it", async () => {
+    const queue = uniqueName("passive-missing");
+    const { error } = await connectOutcome(brokerUrl({}, `queue=${queue}&passive=true`));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(String(error)).toContain(`queue "${queue}" does not exist`);
+  });
+
+  it("passive mode: a missing dead-letter queue is a ConfigError, since dead letters would have nowhere to go", async () => {
+    const queue = uniqueName("passive-nodlq");
+    await (await transport(queue).connect()).close();
+    const conn = await connect(AMQP_URL);
+    await (await conn.createChannel()).deleteQueue(`${queue}.dlq`);
+    await conn.close();
+    const { error } = await connectOutcome(brokerUrl({}, `queue=${queue}&passive=true`));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(String(error)).toContain(`queue "${queue}.dlq" (the dead-letter queue) does not exist`);
+  });
+
+  it("nothing listening on the port is a TransportError: waiting may fix it, so the worker retries", async () => {
+    const { error, logged } = await connectOutcome(
+      brokerUrl({ port: await closedPort() }, `queue=${uniqueName("down")}`),
+    );
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error).not.toBeInstanceOf(ConfigError);
+    expect(String(error)).toMatch(/ECONNREFUSED.*is the broker running/);
+    expect(logged).toEqual([]);
+  });
+
+  it("a reachable broker and a declared topology: connect resolves, and the source then consumes", async () => {
+    const queue = uniqueName("ok");
+    const { error } = await connectOutcome(brokerUrl({}, `queue=${queue}`));
+    expect(error).toBeUndefined();
+    transport(queue); // registered for cleanup: connect declared it
+  });
+
+  it("a publisher or admin command with a wrong password fails at once with a ConfigError, not after every reconnect attempt", async () => {
+    const t = new AmqpTransport(brokerUrl({ password: "Wr0ngSecretPw" }, `queue=${uniqueName("pw2")}`), {
+      logger: recordingLogger(),
+      reconnect: { minMs: 500, maxMs: 500, initialAttempts: 10 },
+    });
+    scope.stops.push(() => t.close());
+    const started = Date.now();
+    await expect(t.publisher().publish([{ name: "nope", data: 1 }])).rejects.toBeInstanceOf(ConfigError);
+    await expect(t.admin().stats()).rejects.toBeInstanceOf(ConfigError);
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+});
