@@ -68,16 +68,35 @@ export function idempotency(options: IdempotencyOptions): Middleware {
   };
 }
 
-/** An in-process store with expiry: for one worker, tests and local runs. */
+/** Below this many keys the memory store never sweeps. */
+const SWEEP_FLOOR = 10_000;
+
+/**
+ * An in-process store with expiry: for one worker, tests and local runs. Expired keys are swept
+ * when the map has doubled since the last sweep, so a sweep's cost is paid for by the begins
+ * that grew the map: amortised O(1) per message however many keys are live.
+ */
 export class MemoryIdempotencyStore implements IdempotencyStore {
   readonly #entries = new Map<string, { state: "in_progress" | "completed"; expires: number }>();
+  #sweepAbove = SWEEP_FLOOR;
+  #swept = 0;
+
+  /** Keys held, expired ones not yet swept included. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Entries visited by expiry sweeps since the store was created. */
+  get sweptEntries(): number {
+    return this.#swept;
+  }
 
   async begin(key: string, ttlMs: number): Promise<IdempotencyState> {
     const now = Date.now();
     const e = this.#entries.get(key);
     if (e && e.expires > now) return e.state;
     this.#entries.set(key, { state: "in_progress", expires: now + ttlMs });
-    if (this.#entries.size > 10_000) this.#sweep(now);
+    if (this.#entries.size > this.#sweepAbove) this.#sweep(now);
     return "started";
   }
 
@@ -90,7 +109,9 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   }
 
   #sweep(now: number): void {
+    this.#swept += this.#entries.size;
     for (const [k, e] of this.#entries) if (e.expires <= now) this.#entries.delete(k);
+    this.#sweepAbove = Math.max(SWEEP_FLOOR, 2 * this.#entries.size);
   }
 }
 
