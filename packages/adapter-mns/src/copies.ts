@@ -2,6 +2,7 @@ import {
   type Codec,
   type DecodeFailure,
   type Envelope,
+  Headers,
   isDecodeFailure,
   TransportError,
 } from "@mailroom/core";
@@ -47,6 +48,10 @@ export async function resendCopy(
   const env = origin.envelope;
   if (isDecodeFailure(env)) throw new TransportError("an undecodable message can only be dead-lettered");
   const plan = planCopy(kind, env.attempt, delayMs, MAX_DELAY_S * 1000, env.headers);
+  const notBefore = env.headers[Headers.notBefore];
+  // A message given back unrun keeps its schedule; core's planCopy drops `not-before` on release
+  // even when it is still ahead (asked of core: then this line does nothing and can go).
+  if (kind === "release" && notBefore !== undefined) plan.headers[Headers.notBefore] = notBefore;
   await writer.client.sendMessage(queue, {
     body: reencode(writer.encodeCodec, env, plan.headers),
     delaySeconds: Math.ceil(plan.delayMs / 1000),

@@ -218,6 +218,19 @@ describe("MNS test server, driven by the official SDK", () => {
     expect((await call("receiveMessage", q)).body).toMatchObject({ MessageBody: "fish & chips <3" });
   });
 
+  it("denySends refuses sends to one queue with 403 AccessDenied, as a RAM policy without mns:SendMessage does; reads still work", async () => {
+    const q = uniqueQueue("deny");
+    await call("createQueue", q);
+    s.denySends(q);
+    expect((await rejection(call("sendMessage", q, { MessageBody: "a" }))).name).toBe("MNSAccessDeniedError");
+    expect((await rejection(call("batchSendMessage", q, [{ MessageBody: "a" }]))).name).toBe(
+      "MNSAccessDeniedError",
+    );
+    expect((await call("getQueueAttributes", q)).code).toBe(200);
+    s.denySends(q, true);
+    expect((await call("sendMessage", q, { MessageBody: "a" })).code).toBe(201);
+  });
+
   it("rejects a wrong secret (SignatureDoesNotMatch), an unknown key, a missing version header", async () => {
     const q = uniqueQueue("auth");
     await call("createQueue", q);

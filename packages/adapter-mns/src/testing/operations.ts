@@ -30,6 +30,8 @@ export interface PendingResponse {
 /** What operations need from the server. */
 export interface OperationContext {
   queues: Map<string, ServerQueue>;
+  /** Queues whose sends are refused with AccessDenied (`MnsTestServer.denySends`). */
+  deniedSends: Set<string>;
   createQueue(name: string, el: XmlElement | undefined): ServerQueue;
 }
 
@@ -111,6 +113,11 @@ function header(req: OperationRequest, name: string): string {
 /** SendMessage (`<Message>`) or BatchSendMessage (`<Messages>`, up to 16, partial errors as 500 with per-message codes). */
 export function send(ctx: OperationContext, req: OperationRequest, name: string): OperationResponse {
   const q = queueOf(ctx, name);
+  if (ctx.deniedSends.has(name)) {
+    throw errors.accessDenied(
+      `You are not authorized to do SendMessage on queue ${name} (the RAM policy lacks mns:SendMessage on it).`,
+    );
+  }
   const root = parseBody(req.body, "Message", "Messages");
   if (root.name === "Message") {
     const m = sendOne(q, root);

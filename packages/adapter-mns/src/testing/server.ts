@@ -50,6 +50,11 @@ export interface MnsTestServer {
   requestCount(): number;
   /** Forget the request counts. */
   resetCounts(): void;
+  /**
+   * Refuse every SendMessage / BatchSendMessage to `queue` with 403 `AccessDenied`, as MNS does
+   * when the caller's RAM policy lacks `mns:SendMessage` on it (reads still work); `allow` ends it.
+   */
+  denySends(queue: string, allow?: boolean): void;
   /** End long polls, drop connections and stop listening. */
   close(): Promise<void>;
 }
@@ -70,10 +75,12 @@ export async function startMnsServer(options: MnsServerOptions = {}): Promise<Mn
   const accountId = options.accountId ?? "1234567890123456";
   const credentials = options.credentials ?? [TEST_CREDENTIAL];
   const queues = new Map<string, ServerQueue>();
+  const deniedSends = new Set<string>();
   let requests: Record<string, number> = {};
   const lookup = (name: string) => queues.get(name);
   const ctx: OperationContext = {
     queues,
+    deniedSends,
     createQueue(name, el) {
       const q = new ServerQueue(name, parseAttributes(el), lookup);
       queues.set(name, q);
@@ -160,6 +167,10 @@ export async function startMnsServer(options: MnsServerOptions = {}): Promise<Mn
     requestCount: () => Object.values(requests).reduce((a, b) => a + b, 0),
     resetCounts() {
       requests = {};
+    },
+    denySends(queue, allow = false) {
+      if (allow) deniedSends.delete(queue);
+      else deniedSends.add(queue);
     },
     async close() {
       for (const q of queues.values()) q.close();
