@@ -24,8 +24,15 @@ export function shortId(id: string | undefined): string {
   return id.length > 12 ? `${id.slice(0, 4)}…${id.slice(-6)}` : id;
 }
 
-/** Name and id of a delivery, also when its body could not be decoded. */
-export function identify(envelope: Envelope | DecodeFailure): { name: string; id: string | undefined } {
+/**
+ * Name and id of a delivery, also when its body could not be decoded, or when a failure
+ * (a settle that failed in the background) does not know its message: `(unknown message)`.
+ */
+export function identify(envelope: Envelope | DecodeFailure | undefined): {
+  name: string;
+  id: string | undefined;
+} {
+  if (envelope === undefined) return { name: "(unknown message)", id: undefined };
   if (isDecodeFailure(envelope)) return { name: envelope.meta.name ?? "(undecodable)", id: envelope.meta.id };
   return { name: envelope.name, id: envelope.id };
 }

@@ -8,6 +8,7 @@ import {
   createApp,
   type HandlerDefinition,
   isHandlerDefinition,
+  type Logger,
   registerAll,
 } from "@mailroom/core";
 import { CliError } from "./errors.ts";
@@ -87,12 +88,12 @@ export async function loadHandlers(dir: string): Promise<HandlerDefinition[]> {
 }
 
 /**
- * Load a handlers directory into a new app named `name`. Two handlers for one message name are
- * core's `ConfigError`, naming both files.
+ * Load a handlers directory into a new app named `name`, logging through `logger` (default:
+ * core's pino logger). Two handlers for one message name are core's `ConfigError`, naming both files.
  */
-export async function appFromHandlers(dir: string, name = "mailroom"): Promise<App> {
+export async function appFromHandlers(dir: string, name = "mailroom", logger?: Logger): Promise<App> {
   const definitions = await loadHandlers(dir);
-  return registerAll(createApp({ name }), definitions);
+  return registerAll(createApp({ name, logger }), definitions);
 }
 
 async function importDefault(path: string): Promise<unknown> {

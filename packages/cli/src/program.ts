@@ -67,6 +67,10 @@ export function buildProgram(exit: (code: number) => void, io: Output = stdio): 
       nonNegativeInt,
     )
     .option("--health-host <host>", "interface for --health-port (default: 127.0.0.1; 0.0.0.0 in containers)")
+    .option(
+      "--connect-timeout <duration>",
+      "at start-up, how long to wait for a transport that is not reachable yet: 30s, 2m; 0 = fail at once (env MAILROOM_CONNECT_TIMEOUT; default: 60s)",
+    )
     .action(async (o) => exit(await runCommand(o, io)));
 
   program

@@ -12,11 +12,8 @@ describe("mailroom run --health-port", () => {
         cwd: dir,
       },
     );
-    let stderr = "";
-    run.child.stderr?.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    await run.stderrIncludes("/metrics");
+    // The health line comes first; the banner once the worker is running.
+    const stderr = await run.stderrIncludes("until SIGTERM");
     const base = /health: (http:\/\/127\.0\.0\.1:\d+)\/healthz/.exec(stderr)?.[1];
     expect(base).toBeDefined();
     const health = await fetch(`${base}/healthz`);

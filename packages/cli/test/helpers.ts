@@ -1,12 +1,17 @@
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, watch } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { onTestFinished } from "vitest";
 
 /** The repository root and the paths tests use. */
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-export const bin = join(root, "packages/cli/dist/bin.js");
+/**
+ * The CLI under test: the build of this checkout, or `$MAILROOM_CLI_BIN` (to check that a new
+ * test fails on an older build; then the build step is skipped).
+ */
+export const bin = process.env.MAILROOM_CLI_BIN ?? join(root, "packages/cli/dist/bin.js");
 export const examples = join(root, "examples");
 export const fixtures = join(root, "packages/cli/test/fixtures");
 
@@ -15,17 +20,20 @@ export const fixtures = join(root, "packages/cli/test/fixtures");
  * clone. Test files run in parallel processes: a lock directory serialises the builds.
  */
 export async function buildCli(): Promise<void> {
+  if (process.env.MAILROOM_CLI_BIN) return;
   const lock = join(tmpdir(), "mailroom-cli-build.lock");
   for (;;) {
     try {
       mkdirSync(lock);
       break;
     } catch {
-      // Another test file is building; a lock older than two minutes is left over from a crash.
+      // Another test file is building: wait until it removes the lock. A lock older than two
+      // minutes is left over from a crash.
+      await removed(lock, STALE_LOCK_MS);
       try {
-        if (Date.now() - statSync(lock).mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true });
+        if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS)
+          rmSync(lock, { recursive: true, force: true });
       } catch {}
-      await new Promise((r) => setTimeout(r, 100));
     }
   }
   try {
@@ -39,6 +47,29 @@ export async function buildCli(): Promise<void> {
   }
 }
 
+const STALE_LOCK_MS = 120_000;
+
+/** Resolves when `path` is gone (watched, not polled), or once it could be stale. */
+function removed(path: string, staleMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const watcher = watch(dirname(path), (_event, file) => {
+      if (file === basename(path) && !existsSync(path)) done();
+    });
+    let age = 0;
+    try {
+      age = Date.now() - statSync(path).mtimeMs;
+    } catch {}
+    const timer = setTimeout(done, Math.max(0, staleMs - age) + 100);
+    function done() {
+      clearTimeout(timer);
+      watcher.close();
+      resolve();
+    }
+    // Removed between mkdir failing and the watch starting: no event will come.
+    if (!existsSync(path)) done();
+  });
+}
+
 /** What a CLI run printed and how it exited. */
 export interface CliResult {
   code: number | null;
@@ -46,10 +77,12 @@ export interface CliResult {
   stderr: string;
 }
 
-/** A temporary working directory with a queue file URL in it. */
-export function workdir(): { dir: string; queue: string } {
+/** A temporary working directory with a queue file URL in it, removed when the test ends. */
+export function workdir(): { dir: string; queue: string; db: string } {
   const dir = mkdtempSync(join(tmpdir(), "mailroom-cli-"));
-  return { dir, queue: `sqlite:${join(dir, "q.db")}` };
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  const db = join(dir, "q.db");
+  return { dir, queue: `sqlite:${db}`, db };
 }
 
 /** Run the built CLI as a real subprocess with this Node, in `cwd`, and collect its output. */
@@ -57,14 +90,18 @@ export function cli(args: string[], options: { cwd: string; env?: NodeJS.Process
   return started(args, options).done;
 }
 
-/** Start the CLI and return the child with a promise of its result (for signal tests). */
+/**
+ * Start the CLI and return the child with a promise of its result (for signal tests). A child
+ * still running when its test ends is killed.
+ */
 export function started(
   args: string[],
   options: { cwd: string; env?: NodeJS.ProcessEnv },
 ): {
   child: ReturnType<typeof spawn>;
   done: Promise<CliResult>;
-  stderrIncludes(text: string): Promise<void>;
+  /** Resolves with everything printed on stderr so far, once it includes `text`. */
+  stderrIncludes(text: string): Promise<string>;
 } {
   // The caller's environment must not leak a transport or log level into the CLI under test.
   const env = { ...process.env };
@@ -74,9 +111,12 @@ export function started(
     cwd: options.cwd,
     env: { ...env, ...options.env },
   });
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
   let stdout = "";
   let stderr = "";
-  const waiters: Array<{ text: string; resolve: () => void }> = [];
+  const waiters: Array<{ text: string; resolve: (stderr: string) => void }> = [];
   child.stdout.setEncoding("utf8").on("data", (d: string) => {
     stdout += d;
   });
@@ -84,7 +124,7 @@ export function started(
     stderr += d;
     for (const w of waiters.filter((x) => stderr.includes(x.text))) {
       waiters.splice(waiters.indexOf(w), 1);
-      w.resolve();
+      w.resolve(stderr);
     }
   });
   const done = new Promise<CliResult>((resolve, reject) => {
@@ -95,7 +135,9 @@ export function started(
     child,
     done,
     stderrIncludes: (text) =>
-      stderr.includes(text) ? Promise.resolve() : new Promise((resolve) => waiters.push({ text, resolve })),
+      stderr.includes(text)
+        ? Promise.resolve(stderr)
+        : new Promise((resolve) => waiters.push({ text, resolve })),
   };
 }
 

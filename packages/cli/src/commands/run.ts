@@ -1,9 +1,24 @@
-import { describeError, redact, serveHealth, Worker } from "@mailroom/core";
-import { ExitCode } from "../errors.ts";
-import { describeOutcome, formatDuration, identify, mark, outcomeJson, shortId } from "../format.ts";
+import {
+  ConfigError,
+  describeError,
+  parseDuration,
+  serveHealth,
+  TransportError,
+  Worker,
+} from "@mailroom/core";
+import { CliError, ExitCode, redactAll } from "../errors.ts";
+import { formatDuration } from "../format.ts";
 import { appFromHandlers, resolveHandlersDir } from "../handlers.ts";
+import { logLevelFromEnv, terminalLogger } from "../log.ts";
 import { type Output, stdio } from "../output.ts";
 import { openCliTransport, transportUrl } from "../transport.ts";
+import { bannerLine, PRINTED_FROM_EVENTS, reportWorker } from "./run-report.ts";
+
+/** The environment variable that sets `--connect-timeout`. */
+export const CONNECT_TIMEOUT_ENV = "MAILROOM_CONNECT_TIMEOUT";
+/** The environment variable that forces human log lines (`1`) or pino JSON (`0`). */
+export const PRETTY_ENV = "MAILROOM_PRETTY";
+const DEFAULT_CONNECT_TIMEOUT_MS = 60_000;
 
 /** Options of `mailroom run`. */
 export interface RunOptions {
@@ -23,6 +38,11 @@ export interface RunOptions {
   healthPort?: number;
   /** Interface for the health port. Default `$MAILROOM_HEALTH_HOST`, else 127.0.0.1. */
   healthHost?: string;
+  /**
+   * How long to wait at start-up for a transport that is not reachable yet, as a duration
+   * (`30s`, `2m`; `0` fails at once). Default `$MAILROOM_CONNECT_TIMEOUT`, else 60 s.
+   */
+  connectTimeout?: string;
 }
 
 /** What `mailroom run` reports when it stops. */
@@ -40,52 +60,44 @@ export interface RunSummary {
  * stopping on SIGTERM / SIGINT (in-flight handlers finish) or, with `untilEmpty`, once drained —
  * due retries are waited for. Each settled message is a line on stderr; the summary goes to
  * stdout. Exit code 0 even when messages were dead-lettered: that is the queue working.
+ *
+ * Before the first receive the worker checks the transport: what waiting cannot fix (wrong
+ * credentials, a missing queue or vhost, no dead-letter destination) ends the command with one
+ * line and exit code 3; a transport that is not reachable yet is waited for, up to
+ * `connectTimeout`, one line per try.
  */
 export async function runCommand(options: RunOptions, io: Output = stdio): Promise<number> {
   const url = transportUrl(options.transport);
-  const app = await appFromHandlers(resolveHandlersDir(options.handlers), "worker");
+  const shownUrl = redactAll(url);
+  const connectTimeoutMs = connectTimeout(options.connectTimeout);
+  const human = !options.json && terminalOutput(io);
+  // On a terminal, everything the worker and the handlers log reads like the outcome lines.
+  const logger = human
+    ? terminalLogger((line) => io.err(line), { level: logLevelFromEnv(), skip: PRINTED_FROM_EVENTS })
+    : undefined;
+  const app = await appFromHandlers(resolveHandlersDir(options.handlers), "worker", logger);
   const transport = await openCliTransport(url);
   const publisher = transport.publisher();
   try {
+    const untilEmpty = options.untilEmpty ?? false;
     const worker = new Worker(app, transport.source(), {
       concurrency: options.concurrency,
       batchSize: options.batchSize,
-      untilEmpty: options.untilEmpty ?? false,
+      untilEmpty,
+      connectTimeoutMs,
       handleSignals: true,
       publisher,
+      logger: app.logger,
       // This command prints one line per outcome itself.
       logOutcomes: false,
     });
-    worker.on("settled", ({ envelope, outcome, durationMs }) => {
-      const { name, id } = identify(envelope);
-      const max = app.lookup(name)?.retry.maxAttempts;
-      if (options.json) {
-        const o = outcomeJson(outcome, envelope.attempt, max);
-        io.out(JSON.stringify({ type: "settled", name, id, outcome: o, durationMs }));
-      } else {
-        const text = describeOutcome(outcome, envelope.attempt, max);
-        const took = outcome.kind === "ack" ? formatDuration(durationMs) : `(${formatDuration(durationMs)})`;
-        io.err(`${mark(outcome)} ${name} ${shortId(id)} ${text} ${took}`);
-      }
-    });
-    // A failed ack / retry / dead-letter leaves the message to be redelivered: say so, never silently.
-    worker.on("settleError", (error, envelope) => {
-      const { name, id } = identify(envelope);
-      const text = `could not settle ${name} ${id ?? "-"}: ${describeError(error)}; it will be redelivered`;
-      if (options.json)
-        io.out(JSON.stringify({ type: "settleError", name, id, error: describeError(error) }));
-      else io.err(`! ${text}`);
-    });
-    const mode = options.untilEmpty ? "until the queue is empty" : "until SIGTERM / Ctrl-C";
-    const started = performance.now();
-    // start() installs the signal handlers: announce readiness only after it.
-    const stopped = worker.start();
-    io.err(
-      `mailroom run: ${app.names().length} handler${app.names().length === 1 ? "" : "s"} (${app.names().join(", ")}) on ${redact(url)}, queue "${transport.queue}", ${mode}`,
-    );
+    reportWorker(worker, app, { json: options.json ?? false, human, shownUrl }, io);
+    // Announced only once the transport answered: a banner followed by "cannot connect" misleads.
+    worker.once("started", () => io.err(bannerLine(app, shownUrl, transport.queue, untilEmpty)));
     const envPort = process.env.MAILROOM_HEALTH_PORT;
     const healthPort = options.healthPort ?? (envPort ? Number(envPort) : undefined);
     if (healthPort !== undefined && Number.isInteger(healthPort)) {
+      // Served before start: /healthz answers "starting" (503) while the transport is waited for.
       const health = await serveHealth(worker, {
         port: healthPort,
         host: options.healthHost ?? process.env.MAILROOM_HEALTH_HOST ?? "127.0.0.1",
@@ -93,7 +105,12 @@ export async function runCommand(options: RunOptions, io: Output = stdio): Promi
       });
       io.err(`health: ${health.url}/healthz, metrics: ${health.url}/metrics`);
     }
-    await stopped;
+    const started = performance.now();
+    try {
+      await worker.start();
+    } catch (error) {
+      throw startupFailure(error, shownUrl, connectTimeoutMs);
+    }
     const s = worker.stats;
     const summary: RunSummary = {
       acked: s.acked,
@@ -110,6 +127,49 @@ export async function runCommand(options: RunOptions, io: Output = stdio): Promi
     await publisher.close();
     await transport.close();
   }
+}
+
+/**
+ * Why the worker did not start, as one line with exit code 3: the transport refused (a
+ * `ConfigError` from its start-up check: credentials, queue, vhost, dead-letter destination)
+ * or stayed unreachable past the connect timeout.
+ */
+function startupFailure(error: unknown, shownUrl: string, limitMs: number): unknown {
+  if (error instanceof ConfigError) {
+    return new CliError(error.message, { cause: error, exitCode: ExitCode.unavailable });
+  }
+  if (error instanceof TransportError) {
+    const last = error.cause === undefined ? error.message : describeError(error.cause);
+    const waited = limitMs > 0 ? `within ${formatDuration(limitMs)}` : "(--connect-timeout 0: no waiting)";
+    return new CliError(
+      `${shownUrl} was not reachable ${waited}; wait longer with --connect-timeout or MAILROOM_CONNECT_TIMEOUT. Last error: ${last}`,
+      { cause: error, exitCode: ExitCode.unavailable },
+    );
+  }
+  return error;
+}
+
+/** The connect timeout in ms: the option, else `$MAILROOM_CONNECT_TIMEOUT`, else 60 s. */
+function connectTimeout(option: string | undefined, env: NodeJS.ProcessEnv = process.env): number {
+  const [text, from] =
+    option !== undefined ? [option, "--connect-timeout"] : [env[CONNECT_TIMEOUT_ENV], CONNECT_TIMEOUT_ENV];
+  if (text === undefined || text === "") return DEFAULT_CONNECT_TIMEOUT_MS;
+  try {
+    return parseDuration(text);
+  } catch (error) {
+    throw new CliError(`${from}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * Whether worker logs print as human lines: `$MAILROOM_PRETTY` (`1` yes, `0` no) when set, else
+ * whether stderr is a terminal.
+ */
+function terminalOutput(io: Output, env: NodeJS.ProcessEnv = process.env): boolean {
+  const forced = env[PRETTY_ENV];
+  if (forced === "1") return true;
+  if (forced === "0") return false;
+  return io.interactive;
 }
 
 function summaryLine(s: RunSummary): string {

@@ -1,0 +1,72 @@
+import { type App, describeError, type Worker } from "@mailroom/core";
+import { redactAll } from "../errors.ts";
+import { describeOutcome, formatDuration, identify, mark, outcomeJson, shortId } from "../format.ts";
+import type { Output } from "../output.ts";
+
+/**
+ * Messages the Worker both logs and emits as an event. `mailroom run` prints these events
+ * itself, with more than the log line has (the transport's URL, the message's name), so its
+ * terminal logger skips the log line: one line per event. If core rewords one of them, the
+ * CLI test of that event sees two lines.
+ */
+export const PRINTED_FROM_EVENTS: ReadonlySet<string> = new Set([
+  "the transport is not reachable yet; waiting",
+  "a settle failed after it was accepted; the transport will deliver the message again",
+]);
+
+/** How `mailroom run` prints what its worker does. */
+export interface ReportOptions {
+  /** JSON lines on stdout for settled messages and settle errors. */
+  json: boolean;
+  /** Also print a human line per start-up wait (the worker's log line is skipped then). */
+  human: boolean;
+  /** The transport URL, already redacted. */
+  shownUrl: string;
+}
+
+/**
+ * Print each settled message and each settle failure as one line (JSON on stdout with
+ * `--json`, else a human line on stderr), and, in human mode, each start-up wait for an
+ * unreachable transport.
+ */
+export function reportWorker(worker: Worker, app: App, options: ReportOptions, io: Output): void {
+  worker.on("settled", ({ envelope, outcome, durationMs }) => {
+    const { name, id } = identify(envelope);
+    const max = app.lookup(name)?.retry.maxAttempts;
+    if (options.json) {
+      const o = outcomeJson(outcome, envelope.attempt, max);
+      io.out(JSON.stringify({ type: "settled", name, id, outcome: o, durationMs }));
+    } else {
+      const text = describeOutcome(outcome, envelope.attempt, max);
+      const took = outcome.kind === "ack" ? formatDuration(durationMs) : `(${formatDuration(durationMs)})`;
+      io.err(`${mark(outcome)} ${name} ${shortId(id)} ${text} ${took}`);
+    }
+  });
+  // A failed ack / retry / dead-letter leaves the message to be redelivered: say so, never silently.
+  worker.on("settleError", (error, envelope) => {
+    // A settle that failed in the background may not know its message: no name, no id then.
+    const which = envelope ? identify(envelope) : undefined;
+    if (options.json) {
+      io.out(JSON.stringify({ type: "settleError", ...which, error: describeError(error) }));
+      return;
+    }
+    const message = which ? `${which.name} ${shortId(which.id)}` : "a message";
+    io.err(redactAll(`! could not settle ${message}: ${describeError(error)}; it will be redelivered`));
+  });
+  if (options.human) {
+    worker.on("waiting", ({ error, waitedMs, limitMs }) => {
+      const left = formatDuration(Math.max(0, limitMs - waitedMs));
+      io.err(
+        redactAll(`… waiting for ${options.shownUrl}: ${describeError(error)} (retrying for up to ${left})`),
+      );
+    });
+  }
+}
+
+/** The line `mailroom run` prints once its worker is connected and about to receive. */
+export function bannerLine(app: App, shownUrl: string, queue: string, untilEmpty: boolean): string {
+  const names = app.names();
+  const mode = untilEmpty ? "until the queue is empty" : "until SIGTERM / Ctrl-C";
+  const handlers = `${names.length} handler${names.length === 1 ? "" : "s"} (${names.join(", ")})`;
+  return `mailroom run: ${handlers} on ${shownUrl}, queue "${queue}", ${mode}`;
+}
