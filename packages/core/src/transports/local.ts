@@ -2,6 +2,7 @@ import { type Codec, decodeEnvelope } from "../codec/codec.ts";
 import { jsonCodec } from "../codec/json.ts";
 import type { Outgoing, PublishOptions } from "../envelope.ts";
 import { getOrCreate } from "../map.ts";
+import { attemptOf } from "../runtime/attempts.ts";
 import { dueAt, toEncodeInput } from "../runtime/outgoing.ts";
 import type { Delivery, Publisher, QueueAdmin, QueueDepth, Source, Transport } from "../transport.ts";
 import type { LocalStore, StoredRow } from "./local-store.ts";
@@ -146,8 +147,9 @@ export class LocalTransport implements Transport {
   #delivery(row: StoredRow): Delivery {
     const store = this.#store;
     const queue = this.queue;
+    // The stores undo the receive of every uncounted return (defer, release), so their count is runs.
     const envelope = decodeEnvelope(this.#codec, row.body, row.meta, {
-      attempt: row.receiveCount,
+      attempt: attemptOf({ runsBefore: 0, receiveCount: row.receiveCount, counts: "runs" }),
       transport: { kind: this.kind, queue, raw: row, groupId: row.groupId },
     });
     const handle = row.handle;
