@@ -50,20 +50,20 @@ export function idempotency(options: IdempotencyOptions): Middleware {
   return {
     name: "idempotency",
     async before(request) {
-      const k = `${prefix}${request.envelope.name}:${key(request.envelope)}`;
-      const state = await options.store.begin(k, claimTtl);
+      const claimed = `${prefix}${request.envelope.name}:${key(request.envelope)}`;
+      const state = await options.store.begin(claimed, claimTtl);
       if (state === "completed") return { result: undefined };
       if (state === "in_progress")
-        throw new RetryLater(retryDelay, `message ${k} is being processed elsewhere`);
-      keys.set(request, k);
+        throw new RetryLater(retryDelay, `message ${claimed} is being processed elsewhere`);
+      keys.set(request, claimed);
     },
     async after(request) {
-      const k = keys.get(request);
-      if (k) await options.store.complete(k, ttl);
+      const claimed = keys.get(request);
+      if (claimed) await options.store.complete(claimed, ttl);
     },
     async onError(request) {
-      const k = keys.get(request);
-      if (k) await options.store.release(k);
+      const claimed = keys.get(request);
+      if (claimed) await options.store.release(claimed);
     },
   };
 }
@@ -93,8 +93,8 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 
   async begin(key: string, ttlMs: number): Promise<IdempotencyState> {
     const now = Date.now();
-    const e = this.#entries.get(key);
-    if (e && e.expires > now) return e.state;
+    const entry = this.#entries.get(key);
+    if (entry && entry.expires > now) return entry.state;
     this.#entries.set(key, { state: "in_progress", expires: now + ttlMs });
     if (this.#entries.size > this.#sweepAbove) this.#sweep(now);
     return "started";
@@ -110,7 +110,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 
   #sweep(now: number): void {
     this.#swept += this.#entries.size;
-    for (const [k, e] of this.#entries) if (e.expires <= now) this.#entries.delete(k);
+    for (const [key, entry] of this.#entries) if (entry.expires <= now) this.#entries.delete(key);
     this.#sweepAbove = Math.max(SWEEP_FLOOR, 2 * this.#entries.size);
   }
 }

@@ -78,17 +78,16 @@ export class LocalTransport implements Transport {
         const now = Date.now();
         const visibleAt = dueAt(options, now) ?? now;
         const byQueue = new Map<string, Parameters<LocalStore["enqueue"]>[1]>();
-        for (const m of messages) {
-          const wire = codec.encode(toEncodeInput(m, new Date(now)));
-          const q = m.to ?? defaultQueue;
-          getOrCreate(byQueue, q, () => []).push({
+        for (const message of messages) {
+          const wire = codec.encode(toEncodeInput(message, new Date(now)));
+          getOrCreate(byQueue, message.to ?? defaultQueue, () => []).push({
             body: wire.body,
             meta: wire.meta,
             visibleAt,
-            groupId: m.groupId,
+            groupId: message.groupId,
           });
         }
-        for (const [q, rows] of byQueue) store.enqueue(q, rows);
+        for (const [target, rows] of byQueue) store.enqueue(target, rows);
       },
       async close() {},
     };

@@ -117,12 +117,13 @@ export class SqliteStore implements LocalStore {
           after.seq,
           limit,
         ) as DueRow[];
-        for (const c of candidates) {
+        for (const candidate of candidates) {
           if (taken.length >= max) break;
-          if (c.group_id === null) taken.push(this.#take(c.seq, now + visibilityMs, receipt));
-          else if (!seenGroups.has(c.group_id)) {
-            seenGroups.add(c.group_id);
-            this.#takeRun(queue, c.group_id, max - taken.length, now, now + visibilityMs, receipt, taken);
+          const group = candidate.group_id;
+          if (group === null) taken.push(this.#take(candidate.seq, now + visibilityMs, receipt));
+          else if (!seenGroups.has(group)) {
+            seenGroups.add(group);
+            this.#takeRun(queue, group, max - taken.length, now, now + visibilityMs, receipt, taken);
           }
         }
         if (candidates.length < limit) break;
