@@ -112,7 +112,8 @@ export class AmqpPublisher implements Publisher, ChannelUser {
     const setup = await model.createChannel();
     setup.on("error", () => {});
     try {
-      await declareTopology(setup, this.#options);
+      // A publisher never dead-letters: in passive mode it does not insist on the dead-letter queue.
+      await declareTopology(setup, this.#options, { checkDeadLetters: false });
     } finally {
       await setup.close().catch(() => {});
     }

@@ -156,7 +156,8 @@ export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
   async connected(model: ChannelModel): Promise<void> {
     if (this.#closed) return;
     const topology = this.#topologyOptions();
-    await prepareTopology(model, topology);
+    // The start-up check (`connect`) insists on the dead-letter queue; consuming can do without.
+    await prepareTopology(model, topology, { checkDeadLetters: false });
     if (topology.exchange && topology.bindings.length === 0 && !topology.passive) {
       this.options.logger.warn(
         { queue: topology.queue, exchange: topology.exchange },
@@ -214,7 +215,7 @@ export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
         : "a queue this worker sends retries or dead letters to does not exist; declaring the topology again",
     );
     if (passive || !model || this.#redeclaring) return;
-    this.#redeclaring = prepareTopology(model, this.#topologyOptions())
+    this.#redeclaring = prepareTopology(model, this.#topologyOptions(), { checkDeadLetters: false })
       .catch((error) =>
         logger.error({ error: this.#conn.describe(error) }, "declaring the topology again failed"),
       )

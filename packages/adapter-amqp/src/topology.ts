@@ -17,15 +17,23 @@ export const delayName = (exchange: string, bucket: number): string =>
  * dead-letter queue. Like `listen(queue, exchange, handler, deadExchange, retryTimes)` in the
  * tools users have, minus the handler. Idempotent; re-declaring with other arguments fails
  * with a `TopologyError` naming the queue.
+ *
+ * In passive mode the dead-letter queue (and `deadLetterExchange`) is checked only when
+ * `checkDeadLetters` is set — the start-up checks set it. Publishing and consuming as such do
+ * not need it (a dead letter with nowhere to go is held, never lost), so they do not wait for it.
  */
-export async function declareTopology(ch: Channel, o: ResolvedOptions): Promise<void> {
+export async function declareTopology(
+  ch: Channel,
+  o: ResolvedOptions,
+  { checkDeadLetters = true }: { checkDeadLetters?: boolean } = {},
+): Promise<void> {
   const q = o.queue;
   const dlq = dlqName(q);
   if (o.passive) {
     await check(`queue "${q}"`, () => ch.checkQueue(q));
     // Without it a dead letter would have nowhere to go: refused at start-up, not at the first one.
-    await check(`queue "${dlq}" (the dead-letter queue)`, () => ch.checkQueue(dlq));
-    if (o.deadLetterExchange) {
+    if (checkDeadLetters) await check(`queue "${dlq}" (the dead-letter queue)`, () => ch.checkQueue(dlq));
+    if (checkDeadLetters && o.deadLetterExchange) {
       const dlx = o.deadLetterExchange;
       await check(`exchange "${dlx}" (deadLetterExchange)`, () => ch.checkExchange(dlx));
     }
@@ -80,7 +88,11 @@ export async function declareTopology(ch: Channel, o: ResolvedOptions): Promise<
  * channel it ran on). Rejects with a `TopologyError` (a `ConfigError`) for what is missing or
  * conflicting, and with a `TransportError` when the connection fails meanwhile.
  */
-export async function prepareTopology(model: ChannelModel, o: ResolvedOptions): Promise<void> {
+export async function prepareTopology(
+  model: ChannelModel,
+  o: ResolvedOptions,
+  scope: { checkDeadLetters?: boolean } = {},
+): Promise<void> {
   let ch: Channel;
   try {
     ch = await model.createChannel();
@@ -94,7 +106,7 @@ export async function prepareTopology(model: ChannelModel, o: ResolvedOptions): 
   }
   ch.on("error", () => {});
   try {
-    await declareTopology(ch, o);
+    await declareTopology(ch, o, scope);
   } finally {
     await ch.close().catch(() => {});
   }

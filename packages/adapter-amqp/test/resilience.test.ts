@@ -101,7 +101,11 @@ describe("resilience (real broker restarts and crashes)", () => {
         { stdio: ["ignore", "pipe", "inherit"] },
       );
       stops.push(async () => {
-        if (child.exitCode === null) child.kill("SIGKILL");
+        if (child.exitCode !== null) return;
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGKILL");
+        // Only once it is gone may its folder go: it writes there until the end.
+        await exited;
       });
       return child;
     };

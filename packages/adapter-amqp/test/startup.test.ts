@@ -1,5 +1,5 @@
 import { createServer } from "node:net";
-import { ConfigError, TransportError } from "@mailroom/core";
+import { ConfigError, createApp, silentLogger, TransportError, Worker } from "@mailroom/core";
 import { connect } from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AmqpTransport } from "../src/index.ts";
@@ -96,6 +96,31 @@ describe("start-up checks (Source.connect)", () => {
     const { error } = await connectOutcome(brokerUrl({}, `queue=${queue}`));
     expect(error).toBeUndefined();
     transport(queue); // registered for cleanup: connect declared it
+  });
+
+  it("a Worker on a wrong password stops at start-up with the one ConfigError line, before any receive; the adapter logs nothing", async () => {
+    const logger = recordingLogger();
+    const t = new AmqpTransport(
+      brokerUrl({ password: "Wr0ngSecretPw" }, `queue=${uniqueName("pw-worker")}`),
+      {
+        logger,
+      },
+    );
+    scope.stops.push(() => t.close());
+    const app = createApp({ name: "t", logger: silentLogger });
+    app.handle("never_runs", () => {});
+    const worker = new Worker(app, t.source(), { logger: silentLogger, connectTimeoutMs: 10_000 });
+    let receiveErrors = 0;
+    worker.on("receiveError", () => receiveErrors++);
+    const error = await worker.start().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).not.toMatch(/\n/);
+    expect(worker.state).toBe("stopped");
+    expect(receiveErrors).toBe(0);
+    expect(logger.lines).toEqual([]);
   });
 
   it("a publisher or admin command with a wrong password fails at once with a ConfigError, not after every reconnect attempt", async () => {

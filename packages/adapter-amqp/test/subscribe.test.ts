@@ -1,9 +1,10 @@
 import { createApp, silentLogger, Worker } from "@mailroom/core";
 import { HandlerSpy } from "@mailroom/core/testkit";
 import { connect } from "amqplib";
-import { afterAll, describe, expect, it } from "vitest";
-import { AMQP_URL, cleanup, transport, uniqueName } from "./helpers.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AMQP_URL, cleanup, readyCount, sharedBrokerLock, transport, uniqueName, until } from "./helpers.ts";
 
+sharedBrokerLock({ beforeAll, afterAll });
 const exchanges: string[] = [];
 afterAll(() => cleanup(exchanges));
 
@@ -25,18 +26,24 @@ describe("binding by handler name", () => {
     const conn = await connect(AMQP_URL);
     const ch = await conn.createConfirmChannel();
     await ch.assertExchange(exchange, "topic", { durable: true });
-    const deadline = Date.now() + 10_000;
-    // The binding appears once the Worker subscribed: publish until it routes.
-    for (;;) {
-      const routed = await new Promise<boolean>((resolve) => {
-        ch.once("return", () => resolve(false));
+    // The binding appears once the Worker subscribed: publish until it routes. RabbitMQ sends a
+    // mandatory message's basic.return before its confirm, so the confirm tells whether it routed.
+    const routedOnce = () =>
+      new Promise<boolean>((resolve) => {
+        let returned = false;
+        const onReturn = () => {
+          returned = true;
+        };
+        ch.once("return", onReturn);
         ch.publish(exchange, "order_shipped", Buffer.from('{"name":"order_shipped","data":{"id":9}}'), {
           mandatory: true,
         });
-        void ch.waitForConfirms().then(() => setTimeout(() => resolve(true), 50));
+        void ch.waitForConfirms().then(() => {
+          ch.off("return", onReturn);
+          resolve(!returned);
+        });
       });
-      if (routed || Date.now() > deadline) break;
-    }
+    await until(routedOnce, 10_000, "the binding by handler name");
     await spy.waitFor({ name: "order_shipped", outcome: "ack" });
     expect(seen[0]).toEqual({ id: 9 });
     await conn.close();
@@ -51,7 +58,8 @@ describe("binding by handler name", () => {
       { name: "short_lived", data: 1, expiresInMs: 1 },
       { name: "long_lived", data: 2 },
     ]);
-    await new Promise((r) => setTimeout(r, 300));
+    // The first message expires at the head of the queue and the broker drops it.
+    await until(async () => (await readyCount(queue)) === 1, 5_000, "the short-lived message to expire");
     const conn = await connect(AMQP_URL);
     const ch = await conn.createChannel();
     const got = await ch.get(queue, { noAck: true });
