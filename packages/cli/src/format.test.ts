@@ -7,6 +7,8 @@ describe("format", () => {
     expect(formatDuration(1_234)).toBe("1.2s");
     expect(formatDuration(42_000)).toBe("42s");
     expect(formatDuration(125_000)).toBe("2m 05s");
+    expect(formatDuration(60_000)).toBe("1m");
+    expect(formatDuration(119_700)).toBe("2m");
   });
 
   it("shortens ids to head and tail", () => {

@@ -6,13 +6,15 @@ import {
   type Outcome,
 } from "@mailroom/core";
 
-/** `3ms`, `1.2s`, `2m 05s`: short and readable. */
+/** `3ms`, `1.2s`, `2m 05s`, `1m`: short and readable. */
 export function formatDuration(ms: number): string {
   if (ms < 1_000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${(ms / 1_000).toFixed(ms < 10_000 ? 1 : 0)}s`;
-  const m = Math.floor(ms / 60_000);
-  const s = Math.round((ms % 60_000) / 1_000);
-  return `${m}m ${String(s).padStart(2, "0")}s`;
+  // Rounded as a whole, so 119.7 s is 2m, not 1m 60s.
+  const seconds = Math.round(ms / 1_000);
+  const m = Math.floor(seconds / 60);
+  const s = seconds % 60;
+  return s === 0 ? `${m}m` : `${m}m ${String(s).padStart(2, "0")}s`;
 }
 
 /**

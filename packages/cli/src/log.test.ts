@@ -34,7 +34,7 @@ describe("terminalLogger", () => {
     logger.error(new Error("boom"), "internal error");
     logger.warn({ delayMs: 2_500 }, "slow");
     expect(lines).toEqual([
-      "! waiting: TransportError: unreachable (waited 1.2s of 1m 00s)",
+      "! waiting: TransportError: unreachable (waited 1.2s of 1m)",
       "! internal error: Error: boom",
       "! slow (delay=2.5s)",
     ]);

@@ -85,8 +85,19 @@ export function workdir(): { dir: string; queue: string; db: string } {
   return { dir, queue: `sqlite:${db}`, db };
 }
 
+/** Where and how the CLI runs. */
+export interface CliOptions {
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Load the workspace packages (core, adapters) from their TypeScript sources, as vitest does,
+   * instead of their builds: for tests of adapters the CLI build does not include.
+   */
+  fromSources?: boolean;
+}
+
 /** Run the built CLI as a real subprocess with this Node, in `cwd`, and collect its output. */
-export function cli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
+export function cli(args: string[], options: CliOptions): Promise<CliResult> {
   return started(args, options).done;
 }
 
@@ -96,7 +107,7 @@ export function cli(args: string[], options: { cwd: string; env?: NodeJS.Process
  */
 export function started(
   args: string[],
-  options: { cwd: string; env?: NodeJS.ProcessEnv },
+  options: CliOptions,
 ): {
   child: ReturnType<typeof spawn>;
   done: Promise<CliResult>;
@@ -107,7 +118,8 @@ export function started(
   const env = { ...process.env };
   delete env.MAILROOM_TRANSPORT;
   delete env.MAILROOM_LOG_LEVEL;
-  const child = spawn(process.execPath, [bin, ...args], {
+  const conditions = options.fromSources ? ["--conditions=@mailroom/source"] : [];
+  const child = spawn(process.execPath, [...conditions, bin, ...args], {
     cwd: options.cwd,
     env: { ...env, ...options.env },
   });

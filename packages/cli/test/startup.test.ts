@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildCli, cli, fixtures, jsonLines, workdir } from "./helpers.ts";
+import { buildCli, cli, fixtures, jsonLines, started, workdir } from "./helpers.ts";
 
 beforeAll(buildCli, 120_000);
 
@@ -115,5 +115,21 @@ describe("mailroom run: start-up checks", () => {
     );
     expect(r.stderr).toMatch(/^✓ order_created \S+ ack \d+ms$/m);
     expect(r.stdout).toMatch(/^done in \S+: 1 acked, 0 retried, 0 dead-lettered\n$/);
+  });
+
+  it("SIGTERM while waiting for the transport stops at once: summary, exit 0, no banner", async () => {
+    const { dir, db } = workdir();
+    const run = started(["run", "--handlers", handlers, "--transport", wrapped(db, "connect=unreachable")], {
+      cwd: dir,
+      env: { MAILROOM_PRETTY: "1" },
+    });
+    await run.stderrIncludes("… waiting for");
+    const stoppedAt = Date.now();
+    run.child.kill("SIGTERM");
+    const r = await run.done;
+    expect(r.code).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+    expect(r.stdout).toMatch(/^done in \S+: 0 acked, 0 retried, 0 dead-lettered\n$/);
+    expect(r.stderr).not.toContain("mailroom run:");
   });
 });
