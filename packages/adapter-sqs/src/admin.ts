@@ -6,6 +6,7 @@ import {
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
 import { type DeadLetter, Headers, type QueueAdmin, type QueueDepth } from "@mailroom/core";
+import { redriveHeaders } from "@mailroom/core/transport";
 import { receivedBody } from "./body.ts";
 import { type Received, readReceived } from "./message.ts";
 import { type QueueRef, SqsQueue } from "./queue.ts";
@@ -81,11 +82,7 @@ export class SqsAdmin implements QueueAdmin {
     await this.#drainDlq(dlq, options.limit ?? Number.POSITIVE_INFINITY, 30, async (batch) => {
       await Promise.all(
         batch.map(async (r) => {
-          const fresh: Received = {
-            ...r,
-            meta: { ...r.meta, headers: withoutDeadLetterFacts(r.meta.headers) },
-          };
-          await this.#queue.resend(fresh, this.#queue, {});
+          await this.#queue.resend(r, this.#queue, redriveHeaders(r.meta.headers));
           await dlq.delete(r);
           done++;
           options.onProgress?.(done, Math.max(total, done));
@@ -181,13 +178,6 @@ function readDeadLetter(m: Message): Received {
     },
     { deadLettered: true },
   );
-}
-
-function withoutDeadLetterFacts(headers: Record<string, string>): Record<string, string> {
-  const out = { ...headers };
-  for (const k of [Headers.attempt, Headers.deadLetterReason, Headers.deadLetteredAt, Headers.originalQueue])
-    delete out[k];
-  return out;
 }
 
 function nameInBody(body: string): string | undefined {

@@ -8,7 +8,10 @@ import {
   unpackAttributes,
 } from "./attributes.ts";
 import { fromSqsBody, toSqsBody } from "./body.ts";
-import { attemptOf, readReceived } from "./message.ts";
+import { AttemptCounting } from "./counting.ts";
+import { readReceived } from "./message.ts";
+
+const standard = new AttemptCounting(false);
 
 const publishedAt = new Date("2026-01-02T03:04:05.000Z");
 
@@ -74,7 +77,7 @@ describe("received messages", () => {
       ...base,
       attributes: { [Headers.attempt]: { DataType: "String", StringValue: "3" } },
     });
-    expect(attemptOf(r)).toBe(5);
+    expect(standard.attempt(r)).toBe(5);
     expect(r.meta.headers).toEqual({});
   });
 
@@ -82,7 +85,7 @@ describe("received messages", () => {
     const r = readReceived({ ...base, attributes: undefined });
     expect(r.meta.id).toBe("sqs-1");
     expect(r.meta.publishedAt?.getTime()).toBe(1767323045000);
-    expect(attemptOf(r)).toBe(2);
+    expect(standard.attempt(r)).toBe(2);
   });
 
   it("a redriven message (dead-letter reason still attached) starts over and loses the dead-letter facts", () => {
@@ -91,7 +94,7 @@ describe("received messages", () => {
       headers: { [Headers.attempt]: "5", [Headers.deadLetterReason]: "x", [Headers.originalQueue]: "q" },
     });
     const r = readReceived({ ...base, receiveCount: "1", attributes: attrs });
-    expect(attemptOf(r)).toBe(1);
+    expect(standard.attempt(r)).toBe(1);
     expect(r.meta.headers).toEqual({});
     const listed = readReceived({ ...base, attributes: attrs }, { deadLettered: true });
     expect(listed.meta.headers[Headers.deadLetterReason]).toBe("x");

@@ -1,6 +1,8 @@
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
   type Message,
   ReceiveMessageCommand,
   type SQSClient,
@@ -35,6 +37,13 @@ function fakeClient(first: Message[]) {
         });
         return { Messages: [] };
       }
+      // The worker's start-up check: the queue answers and has a FIFO dead-letter queue.
+      if (command instanceof GetQueueAttributesCommand) {
+        const deadLetterTargetArn = "arn:aws:sqs:us-east-1:123456789012:steps-dlq.fifo";
+        return { Attributes: { QueueArn: "arn", RedrivePolicy: JSON.stringify({ deadLetterTargetArn }) } };
+      }
+      if (command instanceof GetQueueUrlCommand)
+        return { QueueUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/steps-dlq.fifo" };
       if (
         command instanceof DeleteMessageBatchCommand ||
         command instanceof ChangeMessageVisibilityBatchCommand

@@ -3,13 +3,13 @@ export { MAX_ATTRIBUTES, packAttributes, SqsAttributes, unpackAttributes } from 
 export { fromSqsBody, toSqsBody } from "./body.ts";
 export { type ClientSettings, countRequests, createSqsClient } from "./client.ts";
 export { RequestCounter } from "./counter.ts";
-export { SqsDelivery } from "./delivery.ts";
+export { AttemptCounting, FIFO_DEFER_HOP_MS } from "./counting.ts";
+export { type DeliveryScope, SqsDelivery, toDelivery } from "./delivery.ts";
 export { type FailedEntry, NoDeadLetterQueueError, PublishFailedError } from "./errors.ts";
 export { queueUrlOf, type SqsLambdaHandler, type ToLambdaOptions, toLambda } from "./lambda.ts";
-export { LambdaDelivery } from "./lambda-delivery.ts";
 export type { LambdaContextLike, SqsBatchResponse, SqsLambdaEvent, SqsLambdaRecord } from "./lambda-event.ts";
 export { MAX_SEND_DELAY_MS, MAX_VISIBILITY_MS, seconds } from "./limits.ts";
-export { attemptOf, type Received, readReceived } from "./message.ts";
+export { type Received, readReceived } from "./message.ts";
 export { SqsPublisher, type SqsPublisherOptions } from "./publisher.ts";
 export { type QueueRef, SqsQueue, type SqsQueueOptions } from "./queue.ts";
 export { queueDepth, SqsSource, type SqsSourceOptions, SYSTEM_ATTRIBUTES } from "./source.ts";

@@ -8,12 +8,12 @@ import {
   type PublishOptions,
   silentLogger,
 } from "@mailroom/core";
-import { decodeEnvelope, dispatch } from "@mailroom/core/transport";
-import { receivedBody } from "./body.ts";
+import { dispatch, RunLedger } from "@mailroom/core/transport";
 import type { RequestCounter } from "./counter.ts";
-import { LambdaDelivery } from "./lambda-delivery.ts";
+import { AttemptCounting } from "./counting.ts";
+import { type DeliveryScope, type SqsDelivery, toDelivery } from "./delivery.ts";
 import type { LambdaContextLike, SqsBatchResponse, SqsLambdaEvent, SqsLambdaRecord } from "./lambda-event.ts";
-import { attemptOf, readReceived } from "./message.ts";
+import { readReceived } from "./message.ts";
 import type { SqsQueue } from "./queue.ts";
 
 /** Options of `toLambda`. Every one has a default. */
@@ -50,9 +50,11 @@ export type SqsLambdaHandler = (
  * Turn an app into a Lambda handler for SQS events that answers `{ batchItemFailures }` (turn on
  * ReportBatchItemFailures on the event source mapping). ack → success; retry(delay) →
  * ChangeMessageVisibility(delay) + failure (needs sqs:ChangeMessageVisibility); deadLetter → sent
- * to the DLQ (sqs:SendMessage on it) + success; FIFO events stop a group at its first failure and
- * report it and the rest of that group. No SDK client is created (or even loaded) unless a handler
- * publishes or a retry / dead-letter needs one.
+ * to the DLQ (sqs:SendMessage on it) + success. Standard queues: defer re-sends a copy + success.
+ * FIFO queues: once a record of a group is not done, it and every later record of that group are
+ * reported failed (a deferred or skipped one made visible again at its time, so the group resumes
+ * then), and `attempt` counts the runs this warm container saw, not SQS's receives. No SDK client
+ * is created (or even loaded) unless a handler publishes or a settle needs one.
  *
  * @example
  * export const handler = toLambda(app);
@@ -62,6 +64,8 @@ export function toLambda(app: App, options: ToLambdaOptions = {}): SqsLambdaHand
   const codec = options.codec ?? jsonCodec();
   const margin = options.timeoutMarginMs ?? 500;
   const queues = new Map<string, Promise<SqsQueue>>();
+  // Runs of FIFO messages retried in place, for as long as this container is warm.
+  const ledger = new RunLedger();
   let client: Promise<SQSClient> | undefined;
 
   const getClient = (region: string): Promise<SQSClient> => {
@@ -100,10 +104,15 @@ export function toLambda(app: App, options: ToLambdaOptions = {}): SqsLambdaHand
     // An event source mapping reads one queue: every record shares its queue handle.
     const queue = () => queueFor(first.eventSourceARN, first.awsRegion);
     const queueName = first.eventSourceARN.slice(first.eventSourceARN.lastIndexOf(":") + 1);
-    const deliveries = new Array<LambdaDelivery>(records.length);
-    for (let i = 0; i < records.length; i++) {
-      deliveries[i] = toDelivery(records[i]!, codec, queue, queueName, fifo);
-    }
+    const scope: DeliveryScope = {
+      queueName,
+      codec,
+      counting: new AttemptCounting(fifo, ledger),
+      mode: "push",
+      queue,
+    };
+    const deliveries = new Array<SqsDelivery>(records.length);
+    for (let i = 0; i < records.length; i++) deliveries[i] = recordDelivery(scope, records[i]!);
     const remaining = context?.getRemainingTimeInMillis?.();
     const results = await dispatch(app, deliveries, {
       fifo,
@@ -113,7 +122,7 @@ export function toLambda(app: App, options: ToLambdaOptions = {}): SqsLambdaHand
     });
     const failures: Array<{ itemIdentifier: string }> = [];
     for (const r of results) {
-      const d = r.delivery as LambdaDelivery;
+      const d = r.delivery as SqsDelivery;
       if (d.failed || r.settleError !== undefined || r.outcome.kind === "skipped") {
         failures.push({ itemIdentifier: d.received.messageId });
       }
@@ -132,13 +141,7 @@ export function toLambda(app: App, options: ToLambdaOptions = {}): SqsLambdaHand
   };
 }
 
-function toDelivery(
-  record: SqsLambdaRecord,
-  codec: Codec,
-  queue: () => Promise<SqsQueue>,
-  queueName: string,
-  fifo: boolean,
-): LambdaDelivery {
+function recordDelivery(scope: DeliveryScope, record: SqsLambdaRecord): SqsDelivery {
   const a = record.attributes;
   const received = readReceived({
     messageId: record.messageId,
@@ -149,11 +152,7 @@ function toDelivery(
     sentTimestamp: a.SentTimestamp,
     groupId: a.MessageGroupId,
   });
-  const envelope = decodeEnvelope(codec, receivedBody(record.body, received.bodyEncoding), received.meta, {
-    attempt: attemptOf(received),
-    transport: { kind: "sqs", queue: queueName, raw: record, groupId: received.groupId },
-  });
-  return new LambdaDelivery(received, envelope, queue, fifo);
+  return toDelivery(scope, received, record);
 }
 
 /** `https://sqs.<region>.amazonaws.com/<account>/<name>` (or under `endpoint`) from a queue ARN. */

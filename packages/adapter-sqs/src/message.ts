@@ -1,4 +1,5 @@
 import { Headers, type MessageMeta } from "@mailroom/core";
+import { redriveHeaders, runsCarried } from "@mailroom/core/transport";
 import { type SqsAttributeValue, unpackAttributes } from "./attributes.ts";
 
 /** A received SQS message, read once, in the shape both the long-poller and Lambda produce. */
@@ -13,15 +14,12 @@ export interface Received {
   /** Attributes Mailroom did not write, as they came (Binary included), for re-sent copies. */
   readonly foreign: Readonly<Record<string, SqsAttributeValue>> | undefined;
   readonly groupId: string | undefined;
-  /** Handler runs before this receive (the `mailroom-attempt` base). */
-  readonly attemptBase: number;
+  /** Handler runs recorded on this copy by the re-send that made it (`mailroom-attempt`); 0 when none. */
+  readonly runsBefore: number;
   readonly receiveCount: number;
   /** When this receive happened (ms), for the 12-hour visibility ceiling. */
   readonly receivedAt: number;
 }
-
-/** Dead-letter facts that must not follow a message back to its queue. */
-const DEAD_LETTER_HEADERS = [Headers.deadLetterReason, Headers.deadLetteredAt, Headers.originalQueue];
 
 /**
  * Read a message's attributes. A message that carries a dead-letter reason on a working queue was
@@ -42,17 +40,16 @@ export function readReceived(
 ): Received {
   const deadLettered = options?.deadLettered === true;
   const { meta, bodyEncoding, foreign } = unpackAttributes(input.attributes);
-  const h = meta.headers;
-  let base = 0;
-  const raw = h[Headers.attempt];
-  if (raw !== undefined && !deadLettered) {
-    delete h[Headers.attempt];
-    const n = Number(raw);
-    if (Number.isInteger(n) && n > 0) base = n;
-  }
-  if (!deadLettered && h[Headers.deadLetterReason] !== undefined) {
-    base = 0;
-    for (const k of DEAD_LETTER_HEADERS) delete h[k];
+  let runsBefore = 0;
+  if (!deadLettered) {
+    if (meta.headers[Headers.deadLetterReason] !== undefined) {
+      // Redriven: it starts over, without the dead-letter facts or their run count.
+      meta.headers = redriveHeaders(meta.headers);
+    } else {
+      runsBefore = runsCarried(meta.headers);
+      // A count, not a header of the message: it is written again on every copy.
+      delete meta.headers[Headers.attempt];
+    }
   }
   meta.id ??= input.messageId;
   if (!meta.publishedAt && input.sentTimestamp) meta.publishedAt = new Date(Number(input.sentTimestamp));
@@ -65,13 +62,8 @@ export function readReceived(
     meta,
     foreign,
     groupId: input.groupId,
-    attemptBase: base,
+    runsBefore,
     receiveCount: Number.isInteger(count) && count > 0 ? count : 1,
     receivedAt: Date.now(),
   };
-}
-
-/** Envelope attempt: handler runs before this receive plus SQS's receive count. */
-export function attemptOf(r: Received): number {
-  return r.attemptBase + r.receiveCount;
 }

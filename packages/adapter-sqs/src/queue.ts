@@ -6,10 +6,11 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { Headers, type MessageMeta, TransportError } from "@mailroom/core";
-import { Coalescer } from "@mailroom/core/transport";
+import { type MessageMeta, TransportError } from "@mailroom/core";
+import { Coalescer, deadLetterHeaders } from "@mailroom/core/transport";
 import { packResendAttributes } from "./attributes.ts";
-import { NoDeadLetterQueueError } from "./errors.ts";
+import { AttemptCounting } from "./counting.ts";
+import { isMissingQueue, missingDeadLetterQueue, NoDeadLetterQueueError } from "./errors.ts";
 import type { Received } from "./message.ts";
 import { queueNameOf } from "./url.ts";
 
@@ -34,7 +35,7 @@ export interface SqsQueueOptions {
    * timeout. `confirmed`: `ack()` resolves when SQS has answered.
    */
   ack?: "queued" | "confirmed" | undefined;
-  /** Told about deletes that failed after `ack()` resolved (queued mode). */
+  /** Told about every delete that failed after `ack()` resolved (queued mode), besides the ack's own listener. */
   onBackgroundError?: ((error: unknown) => void) | undefined;
 }
 
@@ -55,12 +56,15 @@ export class SqsQueue implements QueueRef {
   backgroundErrors = 0;
   readonly #onBackgroundError: ((error: unknown) => void) | undefined;
   readonly visibility: Coalescer<{ handle: string; seconds: number }>;
+  /** How `attempt` is counted here (FIFO: with this process's run ledger, shared by every source). */
+  readonly counting: AttemptCounting;
 
   constructor(client: SQSClient, url: string, options: SqsQueueOptions = {}) {
     this.client = client;
     this.url = url;
     this.name = queueNameOf(url);
     this.fifo = this.name.endsWith(".fifo");
+    this.counting = new AttemptCounting(this.fifo);
     this.#deadLetterOption = options.deadLetterQueue;
     const flushMs = options.flushMs ?? 5;
     this.ackMode = options.ack ?? "queued";
@@ -93,24 +97,29 @@ export class SqsQueue implements QueueRef {
     return this.deletes.add(r.receiptHandle);
   }
 
-  /** Delete for an ack: in `queued` mode resolves at once and reports a failure in the background. */
-  ack(r: Received): Promise<void> {
+  /**
+   * Delete for an ack. `confirmed` mode: resolves when SQS answered. `queued` mode: resolves at
+   * once; a delete that fails later is counted in `backgroundErrors` and told to `onLate` and to
+   * the queue's `onBackgroundError` (the message comes back after its visibility timeout).
+   */
+  ack(r: Received, onLate?: (error: unknown) => void): Promise<void> {
     const done = this.deletes.add(r.receiptHandle);
     if (this.ackMode === "confirmed") return done;
     done.catch((error: unknown) => {
       this.backgroundErrors++;
+      onLate?.(error);
       this.#onBackgroundError?.(error);
     });
     return Promise.resolve();
   }
 
   /**
-   * Send the received message again (same body, same metadata plus `headers`, the producer's own
-   * attributes kept with their types) to `to`, delayed
-   * by `delayMs` (≤ 15 min; ignored on FIFO queues, which have no per-message delay).
+   * Send a copy of the received message (same body, the producer's own attributes kept with their
+   * types) to `to`, with `headers` as the copy's whole header set, delayed by `delayMs` (≤ 15 min;
+   * ignored on FIFO queues, which have no per-message delay).
    */
   async resend(r: Received, to: QueueRef, headers: Record<string, string>, delayMs = 0): Promise<void> {
-    const meta: MessageMeta = { ...r.meta, headers: { ...r.meta.headers, ...headers } };
+    const meta: MessageMeta = { ...r.meta, headers };
     const encoding = r.bodyEncoding === "base64" ? "base64" : undefined;
     await this.client.send(
       new SendMessageCommand({
@@ -124,15 +133,10 @@ export class SqsQueue implements QueueRef {
     );
   }
 
-  /** Send to the dead-letter queue with the reason, attempt count and original queue, then delete. */
-  async deadLetter(r: Received, reason: string, attempt: number): Promise<void> {
+  /** Send a copy to the dead-letter queue with core's dead-letter headers (reason, runs, this queue). */
+  async deadLetter(r: Received, reason: string, attempts: number): Promise<void> {
     const dlq = await this.deadLetterQueue();
-    await this.resend(r, dlq, {
-      [Headers.deadLetterReason]: reason.slice(0, 4096),
-      [Headers.deadLetteredAt]: new Date().toISOString(),
-      [Headers.attempt]: String(attempt),
-      [Headers.originalQueue]: this.name,
-    });
+    await this.resend(r, dlq, deadLetterHeaders(r.meta.headers, { reason, attempts, queue: this.name }));
   }
 
   /** Flush coalesced operations and wait for them. */
@@ -141,7 +145,8 @@ export class SqsQueue implements QueueRef {
   }
 
   async #resolveDeadLetter(): Promise<QueueRef> {
-    if (this.#deadLetterOption) return this.lookup(this.#deadLetterOption);
+    const option = this.#deadLetterOption;
+    if (option) return this.lookup(option).catch((error) => this.#missing(error, queueNameOf(option)));
     const out = await this.client.send(
       new GetQueueAttributesCommand({ QueueUrl: this.url, AttributeNames: ["RedrivePolicy"] }),
     );
@@ -150,7 +155,12 @@ export class SqsQueue implements QueueRef {
       ? (JSON.parse(policy) as { deadLetterTargetArn?: string }).deadLetterTargetArn
       : undefined;
     if (!arn) throw new NoDeadLetterQueueError(this.name);
-    return this.lookupArn(arn);
+    return this.lookupArn(arn).catch((error) => this.#missing(error, queueNameOf(arn)));
+  }
+
+  /** A dead-letter queue SQS says does not exist, as the error that says how to fix it. */
+  #missing(error: unknown, name: string): never {
+    throw isMissingQueue(error) ? missingDeadLetterQueue(name, this.name, error) : error;
   }
 
   /** A queue by name or URL. */

@@ -4,11 +4,17 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { type Codec, describeError, type QueueDepth, type Source, TransportError } from "@mailroom/core";
-import { decodeEnvelope } from "@mailroom/core/transport";
-import { receivedBody } from "./body.ts";
-import { SqsDelivery } from "./delivery.ts";
-import { attemptOf, type Received, readReceived } from "./message.ts";
+import {
+  type BackgroundErrorListener,
+  type Codec,
+  describeError,
+  type QueueDepth,
+  type Source,
+  TransportError,
+} from "@mailroom/core";
+import { checkQueue } from "./connect.ts";
+import { type DeliveryScope, type SqsDelivery, toDelivery } from "./delivery.ts";
+import { readReceived } from "./message.ts";
 import type { SqsQueue } from "./queue.ts";
 
 /** The only system attributes Mailroom asks for. */
@@ -33,14 +39,21 @@ export class SqsSource implements Source {
   readonly visibilityTimeoutMs: number | undefined;
   readonly #queue: SqsQueue;
   readonly #client: SQSClient;
-  readonly #codec: Codec;
+  readonly #scope: DeliveryScope;
   readonly #wait: number;
   readonly #visibilitySeconds: number | undefined;
 
   constructor(queue: SqsQueue, options: SqsSourceOptions) {
     this.#queue = queue;
     this.#client = queue.client;
-    this.#codec = options.codec;
+    this.#scope = {
+      queueName: queue.name,
+      codec: options.codec,
+      counting: queue.counting,
+      mode: "pull",
+      queue: () => queue,
+      onBackgroundError: undefined,
+    };
     this.#wait = options.waitTimeSeconds ?? 20;
     this.#visibilitySeconds =
       options.visibilityTimeoutMs === undefined ? undefined : Math.ceil(options.visibilityTimeoutMs / 1000);
@@ -50,22 +63,51 @@ export class SqsSource implements Source {
         : options.queueVisibilityTimeoutMs;
   }
 
+  /**
+   * Before the first receive: the queue answers and a dead-letter queue is known and exists.
+   * Rejects with a `ConfigError` (no dead-letter queue, missing queue, credentials refused) or a
+   * `TransportError` (endpoint unreachable), before any message is taken.
+   */
+  connect(signal: AbortSignal): Promise<void> {
+    return checkQueue(this.#queue, signal);
+  }
+
+  /** The one listener for acks whose delete failed after `ack()` resolved (queued mode), with their envelope. */
+  onBackgroundError(listener: BackgroundErrorListener): void {
+    this.#scope.onBackgroundError = listener;
+  }
+
+  /**
+   * One long poll of up to `wait` seconds. A poll that comes back empty before its wait is over
+   * (emulators such as fauxqs answer so when another poller took the message that woke it; SQS
+   * itself does not) is made again for the time left, so a receive waits as long as it says.
+   */
   async receive(max: number, signal: AbortSignal): Promise<SqsDelivery[]> {
-    if (signal.aborted) return [];
-    let messages: Message[] | undefined;
+    const deadline = Date.now() + this.#wait * 1000;
+    let wait = this.#wait;
+    for (;;) {
+      if (signal.aborted) return [];
+      const messages = await this.#poll(max, wait, signal);
+      if (messages.length > 0) return messages.map((m) => this.#toDelivery(m));
+      wait = Math.floor((deadline - Date.now()) / 1000);
+      if (wait < 1) return [];
+    }
+  }
+
+  async #poll(max: number, wait: number, signal: AbortSignal): Promise<Message[]> {
     try {
       const out = await this.#client.send(
         new ReceiveMessageCommand({
           QueueUrl: this.#queue.url,
           MaxNumberOfMessages: Math.max(1, Math.min(10, max)),
-          WaitTimeSeconds: this.#wait,
+          WaitTimeSeconds: wait,
           VisibilityTimeout: this.#visibilitySeconds,
           MessageSystemAttributeNames: [...SYSTEM_ATTRIBUTES],
           MessageAttributeNames: ["All"],
         }),
         { abortSignal: signal },
       );
-      messages = out.Messages;
+      return out.Messages ?? [];
     } catch (error) {
       if (signal.aborted) return [];
       throw new TransportError(
@@ -75,13 +117,11 @@ export class SqsSource implements Source {
         },
       );
     }
-    if (!messages || messages.length === 0) return [];
-    return messages.map((m) => this.#toDelivery(m));
   }
 
   #toDelivery(m: Message): SqsDelivery {
     const a = m.Attributes;
-    const received: Received = readReceived({
+    const received = readReceived({
       messageId: m.MessageId ?? "",
       receiptHandle: m.ReceiptHandle ?? "",
       body: m.Body,
@@ -90,11 +130,7 @@ export class SqsSource implements Source {
       sentTimestamp: a?.SentTimestamp,
       groupId: a?.MessageGroupId,
     });
-    const envelope = decodeEnvelope(this.#codec, receivedBody(m.Body, received.bodyEncoding), received.meta, {
-      attempt: attemptOf(received),
-      transport: { kind: "sqs", queue: this.#queue.name, raw: m, groupId: received.groupId },
-    });
-    return new SqsDelivery(this.#queue, received, envelope);
+    return toDelivery(this.#scope, received, m);
   }
 
   /** ApproximateNumberOfMessages / …Delayed / …NotVisible of the queue. */

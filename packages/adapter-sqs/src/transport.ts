@@ -33,7 +33,11 @@ export interface SqsTransportOptions extends Partial<SqsUrl> {
   maxBatchBytes?: number;
   /** Retries of publish entries SQS failed on its side. Default 3. */
   entryRetries?: number;
-  /** Where failed background deletes are reported (queued acks). Default: nowhere; see `sqsQueue.backgroundErrors`. */
+  /**
+   * Also told about deletes that failed after a queued `ack()` resolved. The Worker already logs
+   * them with the app's logger (through `SqsSource.onBackgroundError`); this is for use without one.
+   * Default: none; they are counted in `sqsQueue.backgroundErrors` either way.
+   */
   logger?: Logger;
   /** Admin tool options (listing visibility, move-task polling). */
   admin?: SqsAdminOptions;

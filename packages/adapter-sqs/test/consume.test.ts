@@ -212,6 +212,26 @@ describe("sqs:// long-poll worker", () => {
     await confirmed.close();
   });
 
+  it("a queued ack whose DeleteMessageBatch fails reaches the source's background-error listener with its envelope", async () => {
+    const q = name("background");
+    const t = await emu.open(q);
+    await t.publisher().publish([{ id: "bg-1", name: "a", data: 1 }]);
+    const source = t.source();
+    const reported = new Promise<{ error: unknown; id: string | undefined }>((resolve) => {
+      source.onBackgroundError((error, envelope) =>
+        resolve({ error, id: envelope && "id" in envelope ? envelope.id : undefined }),
+      );
+    });
+    const [d] = await source.receive(1, AbortSignal.timeout(5_000));
+    // With the queue gone before the batch leaves, its delete fails after ack() resolved.
+    emu.server.deleteQueue(q);
+    await expect(d!.ack()).resolves.toBeUndefined();
+    const { error, id } = await reported;
+    expect(id).toBe("bg-1");
+    expect(String(error)).toMatch(/delete|queue/i);
+    await t.close();
+  });
+
   it("dead-letters to ?dlq= when the queue has no RedrivePolicy, and says what to do when there is none", async () => {
     const bare = name("nodlq");
     emu.server.createQueue(bare);

@@ -17,7 +17,10 @@ export interface Emulator {
   server: FauxqsServer;
   endpoint: string;
   client: SQSClient;
-  /** Create `name` (and `<name>-dlq`, RedrivePolicy maxReceiveCount 10) unless it exists. */
+  /**
+   * Create `name` (and `<name>-dlq`, RedrivePolicy maxReceiveCount 10) unless it exists;
+   * `deadLetter: false` creates it alone, with no RedrivePolicy.
+   */
   createQueue(name: string, options?: QueueOptions): { url: string; dlqUrl: string };
   open(name: string, options?: SqsTransportOptions & QueueOptions): Promise<SqsTransport>;
   /** Send a body as a foreign producer: raw SendMessage, no attributes (binary bodies base64, see README). */
@@ -29,6 +32,8 @@ export interface QueueOptions {
   fifo?: boolean;
   visibilitySeconds?: number;
   maxReceiveCount?: number;
+  /** False: no dead-letter queue and no RedrivePolicy. Default true. */
+  deadLetter?: boolean;
   codec?: Codec;
 }
 
@@ -47,17 +52,18 @@ export async function startEmulator(): Promise<Emulator> {
     const base = name.replace(/\.fifo$/, "");
     const dlqName = `${base}-dlq${fifo ? ".fifo" : ""}`;
     const fifoAttrs: Record<string, string> = fifo ? { FifoQueue: "true" } : {};
-    const dlq = server.createQueue(dlqName, { attributes: { ...fifoAttrs } });
-    server.createQueue(name, {
-      attributes: {
-        ...fifoAttrs,
-        VisibilityTimeout: String(options.visibilitySeconds ?? 30),
-        RedrivePolicy: JSON.stringify({
-          deadLetterTargetArn: dlq.queueArn,
-          maxReceiveCount: String(options.maxReceiveCount ?? 10),
-        }),
-      },
-    });
+    const attributes: Record<string, string> = {
+      ...fifoAttrs,
+      VisibilityTimeout: String(options.visibilitySeconds ?? 30),
+    };
+    if (options.deadLetter !== false) {
+      const dlq = server.createQueue(dlqName, { attributes: { ...fifoAttrs } });
+      attributes.RedrivePolicy = JSON.stringify({
+        deadLetterTargetArn: dlq.queueArn,
+        maxReceiveCount: String(options.maxReceiveCount ?? 10),
+      });
+    }
+    server.createQueue(name, { attributes });
     const out = { url: urlOf(name), dlqUrl: urlOf(dlqName) };
     created.set(name, out);
     return out;

@@ -1,3 +1,5 @@
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   createApp,
@@ -24,6 +26,8 @@ const name = (what: string) => `py-${what}-${process.pid}-${n++}`;
 const py = (script: string) => join(import.meta.dirname, "python", script);
 const stops: Array<() => Promise<void>> = [];
 const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+/** The Python scripts' temp directory: one folder of ours, checked empty and removed after. */
+const pythonTmp = mkdtempSync(join(tmpdir(), "mailroom-sqs-interop-"));
 
 beforeAll(async () => {
   emu = await startEmulator();
@@ -34,11 +38,17 @@ beforeEach(() => requirePythonModules(["boto3"]));
 afterAll(async () => {
   for (const stop of stops.reverse()) await stop();
   await emu?.stop();
+  rmSync(pythonTmp, { recursive: true, force: true });
 });
 
 /** Credentials and region for boto3, as a service has them in its environment. */
 function awsEnv(): Record<string, string> {
-  return { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_REGION: "us-east-1" };
+  return {
+    AWS_ACCESS_KEY_ID: "test",
+    AWS_SECRET_ACCESS_KEY: "test",
+    AWS_REGION: "us-east-1",
+    TMPDIR: pythonTmp,
+  };
 }
 
 function boto3(script: string, args: string[]) {
@@ -107,6 +117,19 @@ describe("boto3 producers → Mailroom worker", () => {
       expect(e).toMatchObject({ name: sent?.name, data: sent?.data, attempt: 1 });
     }
     expect(byId.get(sentSingle[2]?.message_id as string)?.headers).toMatchObject({ tenant: "acme" });
+  });
+});
+
+describe("boto3 scripts clean up", () => {
+  it("leave nothing behind in the temp directory", async () => {
+    const q = name("tmp");
+    const { url } = emu.createQueue(q);
+    await boto3("boto3_send.py", [
+      ...["--queue-url", url, "--mode", "single"],
+      ...["--messages", JSON.stringify([{ name: "noop", data: 1 }])],
+    ]);
+    await boto3("boto3_receive.py", ["--queue-url", url, "--count", "1"]);
+    expect(readdirSync(pythonTmp)).toEqual([]);
   });
 });
 

@@ -5,9 +5,11 @@ stderr when something is wrong, so the test can assert both. Credentials and the
 from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION), as in services.
 """
 
+import atexit
 import copy
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -63,6 +65,8 @@ def sqs_client(endpoint):
     session = botocore_session.get_session()
     if raw["metadata"]["protocol"] == "query":
         root = tempfile.mkdtemp(prefix="mailroom-boto3-")
+        # The model is read lazily (paginators, waiters): keep it while the script runs, no longer.
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
         folder = os.path.join(root, "sqs", raw["metadata"]["apiVersion"])
         os.makedirs(folder)
         with open(os.path.join(folder, "service-2.json"), "w") as out:
