@@ -34,15 +34,13 @@ export class AmqpAdmin implements QueueAdmin {
       const ch = await model.createChannel();
       ch.on("error", () => {});
       try {
-        const q = this.#options.queue;
-        const main = await ch.checkQueue(q);
+        const queue = this.#options.queue;
+        const main = await ch.checkQueue(queue);
         let delayed = 0;
-        for (const b of this.#options.delayBuckets)
-          delayed += (await ch.checkQueue(retryQueueName(q, b))).messageCount;
-        const dead = await ch.checkQueue(dlqName(q));
-        return [
-          { queue: q, ready: main.messageCount, delayed, inFlight: 0, deadLettered: dead.messageCount },
-        ];
+        for (const bucket of this.#options.delayBuckets)
+          delayed += (await ch.checkQueue(retryQueueName(queue, bucket))).messageCount;
+        const dead = await ch.checkQueue(dlqName(queue));
+        return [{ queue, ready: main.messageCount, delayed, inFlight: 0, deadLettered: dead.messageCount }];
       } finally {
         await ch.close().catch(() => {});
       }
@@ -57,9 +55,9 @@ export class AmqpAdmin implements QueueAdmin {
       const out: DeadLetter[] = [];
       try {
         while (out.length < limit) {
-          const m = await ch.get(dlqName(this.#options.queue), { noAck: false });
-          if (m === false) break;
-          out.push(this.#toDeadLetter(m));
+          const message = await ch.get(dlqName(this.#options.queue), { noAck: false });
+          if (message === false) break;
+          out.push(this.#toDeadLetter(message));
         }
       } finally {
         // Closing the channel requeues every message we got, in place.
@@ -81,14 +79,15 @@ export class AmqpAdmin implements QueueAdmin {
         const total = Math.min(options.limit ?? Number.POSITIVE_INFINITY, waiting);
         let done = 0;
         while (done < total) {
-          const m = await ch.get(dlq, { noAck: false });
-          if (m === false) break;
-          const id = typeof m.properties.messageId === "string" ? m.properties.messageId : uuidv7();
+          const message = await ch.get(dlq, { noAck: false });
+          if (message === false) break;
+          const id =
+            typeof message.properties.messageId === "string" ? message.properties.messageId : uuidv7();
           // mandatory: a copy to a queue that no longer exists fails (PublishRejectedError) and
           // the dead letter stays, given back when this channel closes.
-          const lost = await publishConfirmed(tracked, [redriveCopy(m, id, this.#options.queue)]);
+          const lost = await publishConfirmed(tracked, [redriveCopy(message, id, this.#options.queue)]);
           if (lost.length > 0) break;
-          ch.ack(m);
+          ch.ack(message);
           done++;
           options.onProgress?.(done, total);
         }
@@ -107,22 +106,22 @@ export class AmqpAdmin implements QueueAdmin {
     return fn(model);
   }
 
-  #toDeadLetter(m: GetMessage): DeadLetter {
-    const h = stringHeaders(m.properties.headers as Record<string, unknown> | undefined);
-    const body = m.content.toString("utf8");
-    const at = h[Headers.deadLetteredAt];
+  #toDeadLetter(message: GetMessage): DeadLetter {
+    const headers = stringHeaders(message.properties.headers as Record<string, unknown> | undefined);
+    const body = message.content.toString("utf8");
+    const at = headers[Headers.deadLetteredAt];
     return {
-      handle: String(m.properties.messageId ?? m.fields.deliveryTag),
-      id: typeof m.properties.messageId === "string" ? m.properties.messageId : "",
-      name: nameFromProperties(this.#options.nameFrom, m.properties)?.name ?? bodyName(body),
+      handle: String(message.properties.messageId ?? message.fields.deliveryTag),
+      id: typeof message.properties.messageId === "string" ? message.properties.messageId : "",
+      name: nameFromProperties(this.#options.nameFrom, message.properties)?.name ?? bodyName(body),
       reason:
-        h[Headers.deadLetterReason] ??
-        `broker: ${String(m.properties.headers?.["x-first-death-reason"] ?? "unknown")}`,
-      attempts: Number(h[Headers.attempt] ?? 0) || 0,
+        headers[Headers.deadLetterReason] ??
+        `broker: ${String(message.properties.headers?.["x-first-death-reason"] ?? "unknown")}`,
+      attempts: Number(headers[Headers.attempt] ?? 0) || 0,
       deadLetteredAt: at ? new Date(at) : undefined,
-      queue: h[Headers.originalQueue] ?? h[AmqpHeaders.originalRoutingKey] ?? this.#options.queue,
+      queue: headers[Headers.originalQueue] ?? headers[AmqpHeaders.originalRoutingKey] ?? this.#options.queue,
       body,
-      headers: h,
+      headers,
     };
   }
 }

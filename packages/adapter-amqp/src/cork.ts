@@ -29,14 +29,14 @@ export function coalesceWrites(model: ChannelModel): void {
   if (!stream || !muxer || typeof stream.cork !== "function" || typeof stream.uncork !== "function") return;
   if (typeof muxer._readIncoming !== "function" || patched.has(muxer)) return;
   patched.add(muxer);
-  const s = stream as Corkable;
+  const socket = stream as Corkable;
   const flush = muxer._readIncoming;
   muxer._readIncoming = function readIncomingCorked(this: Muxer) {
-    s.cork();
+    socket.cork();
     try {
       flush.call(this);
     } finally {
-      s.uncork();
+      socket.uncork();
     }
   };
 }

@@ -166,8 +166,8 @@ export class AmqpDelivery implements Delivery {
 
   /** The id copies carry as `message_id`: the envelope's, so it stays the same across retries. */
   #id(): string {
-    const e = this.envelope;
-    this.#copyId ??= isDecodeFailure(e) ? (e.meta.id ?? uuidv7()) : e.id;
+    const envelope = this.envelope;
+    this.#copyId ??= isDecodeFailure(envelope) ? (envelope.meta.id ?? uuidv7()) : envelope.id;
     return this.#copyId;
   }
 

@@ -53,22 +53,25 @@ export interface ReadProperties {
  * Read message metadata from AMQP properties. `timestamp` is seconds per the spec (values that
  * are clearly milliseconds are accepted too).
  */
-export function readProperties(p: MessageProperties, order: readonly NameSource[]): ReadProperties {
-  const headers = stringHeaders(p.headers as Record<string, unknown> | undefined);
+export function readProperties(properties: MessageProperties, order: readonly NameSource[]): ReadProperties {
+  const headers = stringHeaders(properties.headers as Record<string, unknown> | undefined);
   const parentId = headers[AmqpHeaders.parentId];
   if (parentId !== undefined) delete headers[AmqpHeaders.parentId];
-  const named = nameFromProperties(order, p);
+  const named = nameFromProperties(order, properties);
   let publishedAt: Date | undefined;
-  const ts = p.timestamp;
+  const ts = properties.timestamp;
   if (typeof ts === "number" && ts > 0) publishedAt = new Date(ts > 1e11 ? ts : ts * 1000);
   return {
     meta: {
-      id: typeof p.messageId === "string" && p.messageId ? p.messageId : undefined,
+      id: typeof properties.messageId === "string" && properties.messageId ? properties.messageId : undefined,
       name: named?.name,
       publishedAt,
       parentId,
-      correlationId: typeof p.correlationId === "string" && p.correlationId ? p.correlationId : undefined,
-      replyTo: typeof p.replyTo === "string" && p.replyTo ? p.replyTo : undefined,
+      correlationId:
+        typeof properties.correlationId === "string" && properties.correlationId
+          ? properties.correlationId
+          : undefined,
+      replyTo: typeof properties.replyTo === "string" && properties.replyTo ? properties.replyTo : undefined,
       headers,
     },
     propertyWins: named !== undefined && propertyBeforeBody(order, named.rank),
@@ -80,20 +83,20 @@ export function publishProperties(
   wire: WireMessage,
   extra: { priority?: number | undefined; expiresInMs?: number | undefined; mandatory: boolean },
 ): Options.Publish {
-  const m = wire.meta;
-  let headers: Record<string, string> = m.headers;
-  if (m.parentId) headers = { ...headers, [AmqpHeaders.parentId]: m.parentId };
+  const meta = wire.meta;
+  let headers: Record<string, string> = meta.headers;
+  if (meta.parentId) headers = { ...headers, [AmqpHeaders.parentId]: meta.parentId };
   const options: Options.Publish = {
     persistent: true,
     contentType: wire.contentType,
-    messageId: m.id,
-    type: m.name,
-    timestamp: m.publishedAt ? Math.floor(m.publishedAt.getTime() / 1000) : undefined,
+    messageId: meta.id,
+    type: meta.name,
+    timestamp: meta.publishedAt ? Math.floor(meta.publishedAt.getTime() / 1000) : undefined,
     headers,
     mandatory: extra.mandatory,
   };
-  if (m.correlationId) options.correlationId = m.correlationId;
-  if (m.replyTo) options.replyTo = m.replyTo;
+  if (meta.correlationId) options.correlationId = meta.correlationId;
+  if (meta.replyTo) options.replyTo = meta.replyTo;
   if (extra.priority !== undefined) options.priority = extra.priority;
   if (extra.expiresInMs !== undefined)
     options.expiration = String(Math.max(0, Math.round(extra.expiresInMs)));
@@ -101,17 +104,20 @@ export function publishProperties(
 }
 
 /** The publish options of a received message, to re-publish it (retry, defer, dead letter) unchanged but for headers. */
-export function republishProperties(p: MessageProperties, headers: Record<string, unknown>): Options.Publish {
+export function republishProperties(
+  properties: MessageProperties,
+  headers: Record<string, unknown>,
+): Options.Publish {
   const options: Options.Publish = { persistent: true, headers };
-  if (p.contentType !== undefined) options.contentType = p.contentType;
-  if (p.contentEncoding !== undefined) options.contentEncoding = p.contentEncoding;
-  if (p.priority !== undefined) options.priority = p.priority;
-  if (p.correlationId !== undefined) options.correlationId = p.correlationId;
-  if (p.replyTo !== undefined) options.replyTo = p.replyTo;
-  if (p.messageId !== undefined) options.messageId = p.messageId;
-  if (p.timestamp !== undefined) options.timestamp = p.timestamp;
-  if (p.type !== undefined) options.type = p.type;
-  if (p.appId !== undefined) options.appId = p.appId;
+  if (properties.contentType !== undefined) options.contentType = properties.contentType;
+  if (properties.contentEncoding !== undefined) options.contentEncoding = properties.contentEncoding;
+  if (properties.priority !== undefined) options.priority = properties.priority;
+  if (properties.correlationId !== undefined) options.correlationId = properties.correlationId;
+  if (properties.replyTo !== undefined) options.replyTo = properties.replyTo;
+  if (properties.messageId !== undefined) options.messageId = properties.messageId;
+  if (properties.timestamp !== undefined) options.timestamp = properties.timestamp;
+  if (properties.type !== undefined) options.type = properties.type;
+  if (properties.appId !== undefined) options.appId = properties.appId;
   return options;
 }
 

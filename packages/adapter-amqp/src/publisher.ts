@@ -32,15 +32,15 @@ export interface Destination {
  * through the default exchange). Without `to`: the configured exchange with routing key = the
  * message name, else straight to the configured queue.
  */
-export function destinationOf(message: Outgoing, o: ResolvedOptions): Destination {
+export function destinationOf(message: Outgoing, options: ResolvedOptions): Destination {
   const to = message.to;
   if (to !== undefined && to !== "") {
     const colon = to.indexOf(":");
     if (colon === -1) return { exchange: "", routingKey: to };
     return { exchange: to.slice(0, colon), routingKey: to.slice(colon + 1) };
   }
-  if (o.exchange) return { exchange: o.exchange, routingKey: message.name };
-  return { exchange: "", routingKey: o.queue };
+  if (options.exchange) return { exchange: options.exchange, routingKey: message.name };
+  return { exchange: "", routingKey: options.queue };
 }
 
 interface ChannelWaiter {
@@ -78,7 +78,7 @@ export class AmqpPublisher implements Publisher, ChannelUser {
     const due = dueAt(options, now);
     const delayMs = due === undefined ? 0 : due - now;
     const delayExchanges = new Set<string>();
-    const items = messages.map((m) => this.#item(m, delayMs, now, delayExchanges));
+    const items = messages.map((message) => this.#item(message, delayMs, now, delayExchanges));
     this.#started ??= this.#conn.add(this).catch((error) => {
       this.#started = undefined;
       throw error;
@@ -134,45 +134,55 @@ export class AmqpPublisher implements Publisher, ChannelUser {
     this.#model = undefined;
   }
 
-  #item(m: Outgoing, delayMs: number, now: number, delayExchanges: Set<string>): WireItem {
-    const o = this.#options;
-    if (m.reply) {
-      if (!m.to) throw new ConfigError("a reply needs `to` (the request's reply_to)");
+  #item(message: Outgoing, delayMs: number, now: number, delayExchanges: Set<string>): WireItem {
+    const options = this.#options;
+    if (message.reply) {
+      if (!message.to) throw new ConfigError("a reply needs `to` (the request's reply_to)");
       // Replies go as the bare JSON of data, as RPC callers in every language expect.
-      const options: WireItem["options"] = { contentType: "application/json", persistent: false };
-      if (m.correlationId) options.correlationId = m.correlationId;
-      if (m.headers && Object.keys(m.headers).length > 0) options.headers = m.headers;
+      const replyOptions: WireItem["options"] = { contentType: "application/json", persistent: false };
+      if (message.correlationId) replyOptions.correlationId = message.correlationId;
+      if (message.headers && Object.keys(message.headers).length > 0) replyOptions.headers = message.headers;
       return {
         exchange: "",
-        routingKey: m.to,
-        content: Buffer.from(JSON.stringify(m.data ?? null)),
-        options,
+        routingKey: message.to,
+        content: Buffer.from(JSON.stringify(message.data ?? null)),
+        options: replyOptions,
       };
     }
-    const wire = o.codec.encode(toEncodeInput(m, new Date(now)));
-    const dest = destinationOf(m, o);
-    const hop = chooseHop(delayMs, o.delayBuckets, now);
+    const wire = options.codec.encode(toEncodeInput(message, new Date(now)));
+    const dest = destinationOf(message, options);
+    const hop = chooseHop(delayMs, options.delayBuckets, now);
     if (hop?.notBefore !== undefined) {
       wire.meta.headers = {
         ...wire.meta.headers,
         [Headers.notBefore]: new Date(hop.notBefore).toISOString(),
       };
     }
-    const options = publishProperties(wire, {
-      priority: m.priority,
+    const properties = publishProperties(wire, {
+      priority: message.priority,
       // A per-message TTL would also run out inside a delay bucket: only direct sends carry it.
-      expiresInMs: hop ? undefined : m.expiresInMs,
+      expiresInMs: hop ? undefined : message.expiresInMs,
       // On a hop this checks the delay queue exists (a deleted one would drop the message); where
       // it goes after the delay is checked only then.
-      mandatory: o.mandatory,
+      mandatory: options.mandatory,
     });
     const content = Buffer.from(wire.body.buffer, wire.body.byteOffset, wire.body.byteLength);
-    if (!hop) return { exchange: dest.exchange, routingKey: dest.routingKey, content, options };
-    if (dest.exchange === "" && dest.routingKey === o.queue) {
-      return { exchange: "", routingKey: retryQueueName(o.queue, hop.bucket), content, options };
+    if (!hop) return { exchange: dest.exchange, routingKey: dest.routingKey, content, options: properties };
+    if (dest.exchange === "" && dest.routingKey === options.queue) {
+      return {
+        exchange: "",
+        routingKey: retryQueueName(options.queue, hop.bucket),
+        content,
+        options: properties,
+      };
     }
     delayExchanges.add(dest.exchange);
-    return { exchange: delayName(dest.exchange, hop.bucket), routingKey: dest.routingKey, content, options };
+    return {
+      exchange: delayName(dest.exchange, hop.bucket),
+      routingKey: dest.routingKey,
+      content,
+      options: properties,
+    };
   }
 
   async #ensureDelay(exchange: string): Promise<void> {

@@ -188,11 +188,11 @@ export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
   }
 
   atRisk(delivery: AmqpDelivery, ageMs: number): void {
-    const e = delivery.envelope;
+    const envelope = delivery.envelope;
     this.options.logger.warn(
       {
         queue: this.options.queue,
-        messageId: isDecodeFailure(e) ? e.meta.id : e.id,
+        messageId: isDecodeFailure(envelope) ? envelope.meta.id : envelope.id,
         runningMs: ageMs,
         consumerTimeoutMs: this.options.consumerTimeoutMs,
       },

@@ -24,34 +24,37 @@ export const delayName = (exchange: string, bucket: number): string =>
  */
 export async function declareTopology(
   ch: Channel,
-  o: ResolvedOptions,
+  options: ResolvedOptions,
   { checkDeadLetters = true }: { checkDeadLetters?: boolean } = {},
 ): Promise<void> {
-  const q = o.queue;
-  const dlq = dlqName(q);
-  if (o.passive) {
-    await check(`queue "${q}"`, () => ch.checkQueue(q));
+  const queue = options.queue;
+  const dlq = dlqName(queue);
+  if (options.passive) {
+    await check(`queue "${queue}"`, () => ch.checkQueue(queue));
     // Without it a dead letter would have nowhere to go: refused at start-up, not at the first one.
     if (checkDeadLetters) await check(`queue "${dlq}" (the dead-letter queue)`, () => ch.checkQueue(dlq));
-    if (checkDeadLetters && o.deadLetterExchange) {
-      const dlx = o.deadLetterExchange;
+    if (checkDeadLetters && options.deadLetterExchange) {
+      const dlx = options.deadLetterExchange;
       await check(`exchange "${dlx}" (deadLetterExchange)`, () => ch.checkExchange(dlx));
     }
-    if (o.exchange) await check(`exchange "${o.exchange}"`, () => ch.checkExchange(o.exchange!));
-    for (const b of o.delayBuckets)
-      await check(`queue "${retryQueueName(q, b)}"`, () => ch.checkQueue(retryQueueName(q, b)));
+    if (options.exchange)
+      await check(`exchange "${options.exchange}"`, () => ch.checkExchange(options.exchange!));
+    for (const bucket of options.delayBuckets)
+      await check(`queue "${retryQueueName(queue, bucket)}"`, () =>
+        ch.checkQueue(retryQueueName(queue, bucket)),
+      );
     return;
   }
-  const typeArg = { "x-queue-type": o.queueType };
-  await declare(`exchange "${o.exchange}"`, async () => {
-    if (o.exchange) await ch.assertExchange(o.exchange, o.exchangeType, { durable: true });
+  const typeArg = { "x-queue-type": options.queueType };
+  await declare(`exchange "${options.exchange}"`, async () => {
+    if (options.exchange) await ch.assertExchange(options.exchange, options.exchangeType, { durable: true });
   });
   await declare(`queue "${dlq}"`, () => ch.assertQueue(dlq, { durable: true, arguments: typeArg }));
-  if (o.deadLetterExchange) {
-    const dlx = o.deadLetterExchange;
+  if (options.deadLetterExchange) {
+    const dlx = options.deadLetterExchange;
     await declare(`exchange "${dlx}"`, async () => {
       await ch.assertExchange(dlx, "direct", { durable: true });
-      await ch.bindQueue(dlq, dlx, q);
+      await ch.bindQueue(dlq, dlx, queue);
     });
   }
   const args: Record<string, unknown> = {
@@ -60,26 +63,27 @@ export async function declareTopology(
     // still lands in the dead-letter queue rather than vanishing.
     "x-dead-letter-exchange": "",
     "x-dead-letter-routing-key": dlq,
-    ...o.queueArguments,
+    ...options.queueArguments,
   };
-  if (o.maxPriority !== undefined) args["x-max-priority"] = o.maxPriority;
-  await declare(`queue "${q}"`, () => ch.assertQueue(q, { durable: true, arguments: args }));
-  for (const b of o.delayBuckets) {
-    const name = retryQueueName(q, b);
+  if (options.maxPriority !== undefined) args["x-max-priority"] = options.maxPriority;
+  await declare(`queue "${queue}"`, () => ch.assertQueue(queue, { durable: true, arguments: args }));
+  for (const bucket of options.delayBuckets) {
+    const name = retryQueueName(queue, bucket);
     await declare(`queue "${name}"`, () =>
       ch.assertQueue(name, {
         durable: true,
         arguments: {
           "x-queue-type": "classic",
-          "x-message-ttl": b,
+          "x-message-ttl": bucket,
           "x-dead-letter-exchange": "",
-          "x-dead-letter-routing-key": q,
+          "x-dead-letter-routing-key": queue,
         },
       }),
     );
   }
-  if (o.exchange) {
-    for (const key of o.bindings) await declare(`binding "${key}"`, () => ch.bindQueue(q, o.exchange!, key));
+  if (options.exchange) {
+    for (const key of options.bindings)
+      await declare(`binding "${key}"`, () => ch.bindQueue(queue, options.exchange!, key));
   }
 }
 
@@ -90,7 +94,7 @@ export async function declareTopology(
  */
 export async function prepareTopology(
   model: ChannelModel,
-  o: ResolvedOptions,
+  options: ResolvedOptions,
   scope: { checkDeadLetters?: boolean } = {},
 ): Promise<void> {
   let ch: Channel;
@@ -106,19 +110,20 @@ export async function prepareTopology(
   }
   ch.on("error", () => {});
   try {
-    await declareTopology(ch, o, scope);
+    await declareTopology(ch, options, scope);
   } finally {
     await ch.close().catch(() => {});
   }
 }
 
 /** Declare (or check) the exchange a publisher sends to. */
-export async function declareExchange(ch: Channel, o: ResolvedOptions): Promise<void> {
-  if (!o.exchange) return;
-  if (o.passive) await check(`exchange "${o.exchange}"`, () => ch.checkExchange(o.exchange!));
+export async function declareExchange(ch: Channel, options: ResolvedOptions): Promise<void> {
+  if (!options.exchange) return;
+  if (options.passive)
+    await check(`exchange "${options.exchange}"`, () => ch.checkExchange(options.exchange!));
   else
-    await declare(`exchange "${o.exchange}"`, () =>
-      ch.assertExchange(o.exchange!, o.exchangeType, { durable: true }),
+    await declare(`exchange "${options.exchange}"`, () =>
+      ch.assertExchange(options.exchange!, options.exchangeType, { durable: true }),
     );
 }
 
@@ -133,8 +138,8 @@ export async function declareDelay(
   buckets: readonly number[],
   passive: boolean,
 ): Promise<void> {
-  for (const b of buckets) {
-    const name = delayName(exchange, b);
+  for (const bucket of buckets) {
+    const name = delayName(exchange, bucket);
     if (passive) {
       await check(`exchange "${name}"`, () => ch.checkExchange(name));
       continue;
@@ -143,7 +148,7 @@ export async function declareDelay(
       await ch.assertExchange(name, "fanout", { durable: true });
       await ch.assertQueue(name, {
         durable: true,
-        arguments: { "x-queue-type": "classic", "x-message-ttl": b, "x-dead-letter-exchange": exchange },
+        arguments: { "x-queue-type": "classic", "x-message-ttl": bucket, "x-dead-letter-exchange": exchange },
       });
       await ch.bindQueue(name, name, "");
     });
