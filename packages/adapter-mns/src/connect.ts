@@ -37,11 +37,7 @@ async function readQueue(
     await abortable(check.client.getQueueAttributes(name), signal);
   } catch (error) {
     if (error instanceof MnsQueueNotExistError) throw new ConfigError(missing());
-    if (error instanceof MnsAuthError) {
-      throw new ConfigError(
-        `MNS refused the credentials (${error.mnsCode}) reading queue "${name}": check ${CREDENTIAL_ENV.accessKeyId} / ${CREDENTIAL_ENV.accessKeySecret} (and ${CREDENTIAL_ENV.securityToken} for STS), the clock, and that the key or role may use this queue`,
-      );
-    }
+    if (error instanceof MnsAuthError) throw refusedCredentials(error, name);
     throw error;
   }
 }
@@ -56,4 +52,11 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener("abort", onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
+}
+
+/** The one-line `ConfigError` for credentials MNS refused on `queue` (never repeating them). */
+export function refusedCredentials(error: MnsAuthError, queue: string): ConfigError {
+  return new ConfigError(
+    `MNS refused the credentials (${error.mnsCode}) on queue "${queue}": check ${CREDENTIAL_ENV.accessKeyId} / ${CREDENTIAL_ENV.accessKeySecret} (and ${CREDENTIAL_ENV.securityToken} for STS), the clock, and that the key or role may use this queue`,
+  );
 }

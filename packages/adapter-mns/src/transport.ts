@@ -2,6 +2,8 @@ import { ConfigError, jsonCodec, type Transport } from "@mailroom/core";
 import { Acker } from "./acker.ts";
 import { MnsAdmin } from "./admin.ts";
 import { MnsClient } from "./client/client.ts";
+import { MnsAuthError } from "./client/errors.ts";
+import { refusedCredentials } from "./connect.ts";
 import { CREDENTIAL_ENV } from "./credentials.ts";
 import { MAX_VISIBILITY_S } from "./limits.ts";
 import type { MnsTransportOptions } from "./options.ts";
@@ -149,7 +151,11 @@ export async function openTransport(
   });
   const queue = o.queue ?? parsed.queue;
   const transport = new MnsTransport(client, queue, o);
-  const created = o.createQueues ? await transport.createQueues() : undefined;
+  const created = o.createQueues
+    ? await transport.createQueues().catch((error: unknown) => {
+        throw error instanceof MnsAuthError ? refusedCredentials(error, queue) : error;
+      })
+    : undefined;
   if (created === "exists" && o.visibilityTimeoutMs !== undefined) {
     // An existing queue keeps its own settings: heartbeat by the timeout it really has.
     const actual = (await client.getQueueAttributes(queue)).visibilityTimeoutSeconds * 1000;

@@ -64,7 +64,7 @@ describe("mns source start-up check (Source.connect)", () => {
     const t = await open(queue, "", { accessKeyId: TEST_CREDENTIAL.accessKeyId, accessKeySecret: secret });
     const error = await connectError(t);
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error!.message).toMatch(/^MNS refused the credentials \(SignatureDoesNotMatch\)/);
+    expect(error!.message).toMatch(/^MNS refused the credentials \(SignatureDoesNotMatch\) on queue/);
     expect(error!.message).not.toContain(secret);
   });
 

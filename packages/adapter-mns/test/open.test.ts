@@ -50,14 +50,14 @@ describe("opening an MNS transport", () => {
     expect(t.source().visibilityTimeoutMs).toBe(42_000);
   });
 
-  it("without the STS token the server refuses, and no secret appears in the error", async () => {
+  it("without the STS token the server refuses: a ConfigError naming the code, and no secret appears in it", async () => {
     const error = (await openTransport(transportUrl(s, uniqueQueue("nosts"), "create=true"), {
       accessKeyId: "sts-id",
       accessKeySecret: "sts-secret",
       securityToken: "",
     }).catch((e: unknown) => e)) as Error;
-    expect(error).toBeInstanceOf(Error);
-    expect(error.message).toMatch(/AccessDenied/);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toMatch(/^MNS refused the credentials \(AccessDenied\)/);
     expect(error.message).not.toContain("sts-secret");
   });
 
