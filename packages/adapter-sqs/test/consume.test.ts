@@ -32,6 +32,23 @@ function run(t: SqsTransport, app = createApp({ name: "t", logger: silentLogger 
   return { worker, spy, app };
 }
 
+/** Resolves when the transport's next ReceiveMessage request goes on the wire. */
+function nextPoll(t: SqsTransport): Promise<void> {
+  const name = `nextPoll${n++}`;
+  return new Promise((resolve) => {
+    t.client.middlewareStack.add(
+      (next, context) => (args) => {
+        if (context.commandName === "ReceiveMessageCommand") {
+          t.client.middlewareStack.remove(name);
+          resolve();
+        }
+        return next(args);
+      },
+      { step: "deserialize", name, priority: "low" },
+    );
+  });
+}
+
 describe("sqs:// long-poll worker", () => {
   it("core's openTransport loads this adapter for sqs:// and reads the queue's visibility timeout", async () => {
     const q = name("open");
@@ -96,16 +113,19 @@ describe("sqs:// long-poll worker", () => {
     const source = t.source();
     const controller = new AbortController();
     const began = Date.now();
+    let polling = nextPoll(t);
     const pending = source.receive(10, controller.signal);
-    await new Promise((r) => setTimeout(r, 300));
+    await polling;
     await t.publisher().publish([{ name: "wake", data: {} }]);
     const got = await pending;
     expect(got).toHaveLength(1);
     expect(Date.now() - began).toBeLessThan(5_000);
     await got[0]!.ack();
     const aborted = new AbortController();
+    polling = nextPoll(t);
     const idle = source.receive(10, aborted.signal);
-    setTimeout(() => aborted.abort(), 100);
+    await polling;
+    aborted.abort();
     const stoppedAt = Date.now();
     expect(await idle).toEqual([]);
     expect(Date.now() - stoppedAt).toBeLessThan(2_000);

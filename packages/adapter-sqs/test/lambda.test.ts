@@ -1,10 +1,4 @@
-import {
-  ChangeMessageVisibilityBatchCommand,
-  type Message,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
+import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { createApp, Headers, PermanentError, silentLogger } from "@mailroom/core";
 import middy from "@middy/core";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
@@ -12,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RequestCounter } from "../src/counter.ts";
 import { toLambda } from "../src/lambda-entry.ts";
 import { type Emulator, startEmulator } from "./helpers.ts";
+import { eventFrom as receivedEvent } from "./lambda-events.ts";
 
 /** The sample standard-queue event from the AWS Lambda developer guide ("Using Lambda with Amazon SQS"). */
 const documentedEvent: SQSEvent = {
@@ -229,48 +224,7 @@ describe("toLambda against fauxqs", () => {
     await emu.stop();
   });
 
-  /** Receive real messages and shape them exactly as Lambda's event source mapping does. */
-  async function eventFrom(queue: string, count: number): Promise<SQSEvent> {
-    const { url } = emu.createQueue(queue);
-    const records: SQSRecord[] = [];
-    while (records.length < count) {
-      const out = await emu.client.send(
-        new ReceiveMessageCommand({
-          QueueUrl: url,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 1,
-          MessageSystemAttributeNames: ["All"],
-          MessageAttributeNames: ["All"],
-        }),
-      );
-      for (const m of out.Messages ?? []) records.push(toRecord(m, queue));
-    }
-    return { Records: records };
-  }
-
-  function toRecord(m: Message, queue: string): SQSRecord {
-    const attributes = m.Attributes as unknown as SQSRecord["attributes"];
-    const messageAttributes: SQSRecord["messageAttributes"] = {};
-    for (const [k, v] of Object.entries(m.MessageAttributes ?? {})) {
-      messageAttributes[k] = {
-        stringValue: v.StringValue,
-        stringListValues: [],
-        binaryListValues: [],
-        dataType: v.DataType!,
-      };
-    }
-    return {
-      messageId: m.MessageId!,
-      receiptHandle: m.ReceiptHandle!,
-      body: m.Body!,
-      attributes,
-      messageAttributes,
-      md5OfBody: m.MD5OfBody!,
-      eventSource: "aws:sqs",
-      eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${queue}`,
-      awsRegion: "us-east-1",
-    };
-  }
+  const eventFrom = (queue: string, count: number) => receivedEvent(emu, queue, count);
 
   it("retry sets the visibility to its delay and reports a failure; deadLetter lands in the DLQ and reports success", async () => {
     const q = `lambda-outcomes-${process.pid}`;
