@@ -3,13 +3,22 @@ import { EventEmitter } from "node:events";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import type { MessageMeta } from "../envelope.ts";
 import { ConfigError } from "../errors.ts";
 import { deadLetterHeaders, redriveHeaders } from "../runtime/attempts.ts";
 import type { DeadLetter, QueueDepth } from "../transport.ts";
 import { LocalTransport, type LocalTransportOptions } from "./local.ts";
 import type { LocalStore, NewRow, StoredRow } from "./local-store.ts";
 import { prepareStatements, type Statements } from "./sqlite-queries.ts";
+import {
+  type DeadRow,
+  type DueRow,
+  parseMeta,
+  type SettledRow,
+  serializeMeta,
+  splitHandle,
+  type TakenRow,
+  toDeadLetter,
+} from "./sqlite-rows.ts";
 import { openSchema } from "./sqlite-schema.ts";
 
 /** In-process wake-ups, so a publish in this process reaches a waiting receive at once. */
@@ -27,26 +36,6 @@ export interface SqliteStoreOptions {
    */
   sync?: "normal" | "full" | "off";
 }
-
-type DueRow = { seq: number; visible_at: number; group_id: string | null };
-type TakenRow = {
-  seq: number;
-  body: Uint8Array;
-  meta: string;
-  receive_count: number;
-  group_id: string | null;
-};
-type SettledRow = { queue: string; group_id: string | null };
-type DeadRow = {
-  seq: number;
-  queue: string;
-  body: Uint8Array;
-  meta: string;
-  reason: string;
-  attempts: number;
-  dead_lettered_at: number;
-  group_id: string | null;
-};
 
 /**
  * A durable queue in one SQLite file (Node's built-in `node:sqlite`, WAL mode). Many queues per
@@ -151,7 +140,7 @@ export class SqliteStore implements LocalStore {
   }
 
   reschedule(handle: string, visibleAt: number, counted: boolean): void {
-    const [seq, receipt] = split(handle);
+    const [seq, receipt] = splitHandle(handle);
     const row = this.#statements.reschedule.get(visibleAt, counted ? 0 : 1, seq, receipt) as
       | SettledRow
       | undefined;
@@ -160,12 +149,12 @@ export class SqliteStore implements LocalStore {
   }
 
   extend(handle: string, visibleAt: number): void {
-    const [seq, receipt] = split(handle);
+    const [seq, receipt] = splitHandle(handle);
     this.#statements.extend.run(visibleAt, seq, receipt);
   }
 
   deadLetter(queue: string, handle: string, reason: string): void {
-    const [seq, receipt] = split(handle);
+    const [seq, receipt] = splitHandle(handle);
     let unblocked: string | undefined;
     this.#transaction(() => {
       const row = this.#statements.received.get(seq, receipt) as
@@ -200,20 +189,7 @@ export class SqliteStore implements LocalStore {
 
   listDeadLetters(queue: string, limit: number): DeadLetter[] {
     const rows = this.#statements.deadList.all(queue, limit) as DeadRow[];
-    return rows.map((r) => {
-      const meta = parseMeta(r.meta);
-      return {
-        handle: String(r.seq),
-        id: meta.id ?? String(r.seq),
-        name: meta.name,
-        reason: r.reason,
-        attempts: r.attempts,
-        deadLetteredAt: new Date(r.dead_lettered_at),
-        queue: r.queue,
-        body: Buffer.from(r.body).toString("utf8"),
-        headers: meta.headers,
-      };
-    });
+    return rows.map(toDeadLetter);
   }
 
   redrive(queue: string, limit: number): number {
@@ -279,7 +255,7 @@ export class SqliteStore implements LocalStore {
 
   /** Delete a received message; when it headed a FIFO group, the next one becomes receivable. Returns the queue to wake. */
   #remove(handle: string): string | undefined {
-    const [seq, receipt] = split(handle);
+    const [seq, receipt] = splitHandle(handle);
     const row = this.#statements.ack.get(seq, receipt) as SettledRow | undefined;
     if (!row || row.group_id === null) return undefined;
     this.#statements.promoteHead.run(row.queue, row.group_id);
@@ -300,20 +276,6 @@ export class SqliteStore implements LocalStore {
       throw error;
     }
   }
-}
-
-function split(handle: string): [number, string] {
-  const i = handle.indexOf(":");
-  return [Number(handle.slice(0, i)), handle.slice(i + 1)];
-}
-
-function serializeMeta(meta: MessageMeta): string {
-  return JSON.stringify({ ...meta, publishedAt: meta.publishedAt?.toISOString() });
-}
-
-function parseMeta(text: string): MessageMeta {
-  const m = JSON.parse(text) as MessageMeta & { publishedAt?: string };
-  return { ...m, publishedAt: m.publishedAt ? new Date(m.publishedAt) : undefined, headers: m.headers ?? {} };
 }
 
 /** Open the SQLite transport on `path` (created with its folder if missing). */
