@@ -174,6 +174,32 @@ describe("consuming from RabbitMQ", () => {
     await source.close();
   });
 
+  it("on a quorum queue a message received past retry.maxReceives is dead-lettered as max_receives_exceeded without running", async () => {
+    const queue = uniqueName("quorum-limit");
+    const t = await transport(queue, { queueType: "quorum" }).connect();
+    await t.publisher().publish([{ id: "crashy-1", name: "crashy", data: {} }]);
+    // Deliveries that never ran to an end, as a worker crashing mid-handler would leave them (the
+    // closing source gives back one more: the broker had pushed the message to it again).
+    const source = t.source();
+    const signal = new AbortController().signal;
+    for (let i = 0; i < 3; i++) {
+      const [delivery] = await source.receive(1, signal);
+      await delivery!.release();
+    }
+    await source.close();
+    const app = createApp({ name: "t", logger: silentLogger });
+    let runs = 0;
+    app.handle("crashy", { retry: { maxAttempts: 2, maxReceives: 3 } }, () => {
+      runs++;
+    });
+    const { spy } = run(app, t);
+    const [dead] = await spy.waitFor({ id: "crashy-1", outcome: "deadLetter" });
+    expect(dead!.outcome).toMatchObject({
+      reason: expect.stringMatching(/^max_receives_exceeded: received [4-9] times/),
+    });
+    expect(runs).toBe(0);
+  });
+
   it("on a quorum queue a retry counts one run and the copy starts a fresh delivery count", async () => {
     const queue = uniqueName("quorum-retry");
     const t = await transport(queue, { queueType: "quorum" }).connect();
