@@ -33,8 +33,8 @@ export interface CopyOrigin {
 }
 
 /**
- * Re-send `origin` to `queue` for a `retry` (beyond the visibility ceiling), `defer` or
- * `release`, then remove the original. The copy carries the runs so far and, past MNS's 7-day
+ * Re-send `origin` to `queue` for a `retry` (pulled: only beyond the 12-hour visibility ceiling;
+ * pushed: always), `defer` or `release`, then remove the original. The copy carries the runs so far and, past MNS's 7-day
  * send delay, `not-before` (core's `planCopy`), so by core's `attemptOf` (counts: "runs") the
  * next receive of it is attempt `runsForCopy(kind, attempt) + 1`.
  */
