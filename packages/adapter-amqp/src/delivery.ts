@@ -1,6 +1,7 @@
 import {
   type DecodeFailure,
   type Delivery,
+  describeError,
   type Envelope,
   isDecodeFailure,
   TransportError,
@@ -122,7 +123,8 @@ export class AmqpDelivery implements Delivery {
     try {
       lost = await publishConfirmed(channel, [copy]);
     } catch (error) {
-      if (error instanceof PublishRejectedError && channel.open) throw this.#hold(kind, copy, error);
+      // On a live channel the original must not stay unacked for good: hold it and give it back.
+      if (channel.open) throw this.#hold(kind, copy, error);
       throw error;
     }
     if (lost.length > 0 || !channel.open) {
@@ -135,25 +137,30 @@ export class AmqpDelivery implements Delivery {
   }
 
   /** The copy was refused: keep the original unacked, give it back after a backoff, and say so. */
-  #hold(kind: string, copy: WireItem, refusal: PublishRejectedError): TransportError {
+  #hold(kind: string, copy: WireItem, failure: unknown): TransportError {
     const owner = this.#owner;
     const key = messageKey(this.message);
     // The run happened; the copy that would have carried it did not: count it here instead.
     if (kind === "retry") owner.runs.record(copyKey(this.message, this.#runsBefore));
-    if (refusal.rejection === "unroutable") owner.copyUnroutable(copy);
+    const rejection = failure instanceof PublishRejectedError ? failure.rejection : undefined;
+    if (rejection === "unroutable") owner.copyUnroutable(copy);
     const channel = this.#channel;
     const message = this.message;
     const waitMs = owner.held.hold(key, () => {
       if (channel.open) channel.channel.nack(message, false, true);
     });
-    const to = copy.exchange ? `exchange "${copy.exchange}"` : `queue "${copy.routingKey}"`;
-    const what =
-      refusal.rejection === "nacked"
-        ? `refused the ${kind} copy of message ${this.#id()} to ${to} (nacked: full with overflow reject-publish, or out of resources)`
-        : `could not route the ${kind} copy of message ${this.#id()} to ${to} (it does not exist)`;
+    const what = `the ${kind} copy of message ${this.#id()} to ${copy.exchange ? `exchange "${copy.exchange}"` : `queue "${copy.routingKey}"`}`;
+    const happened =
+      rejection === "nacked"
+        ? `RabbitMQ refused ${what} (nacked: full with overflow reject-publish, or out of resources)`
+        : rejection === "unroutable"
+          ? `RabbitMQ could not route ${what} (it does not exist)`
+          : `could not publish ${what}: ${describeError(failure)}`;
     return new TransportError(
-      `RabbitMQ ${what}; the message is held unacknowledged and given back in ${waitMs} ms`,
-      { cause: refusal },
+      `${happened}; the message is held unacknowledged and given back in ${waitMs} ms`,
+      {
+        cause: failure,
+      },
     );
   }
 
