@@ -1,5 +1,4 @@
 import type { BackgroundErrorListener, Codec, DecodeFailure, Delivery, Envelope } from "@mailroom/core";
-import { Headers } from "@mailroom/core";
 import { decodeEnvelope, planCopy } from "@mailroom/core/transport";
 import { receivedBody } from "./body.ts";
 import type { AttemptCounting } from "./counting.ts";
@@ -102,11 +101,13 @@ export class SqsDelivery implements Delivery {
   /** Re-send a copy planned by core (runs so far, `not-before` beyond 15 min), then remove this one. */
   async #copy(kind: "retry" | "defer" | "release", delayMs: number): Promise<void> {
     const queue = await this.#scope.queue();
-    const own = this.received.meta.headers;
-    const plan = planCopy(kind, this.envelope.attempt, delayMs, MAX_SEND_DELAY_MS, own);
-    // A message given back before it ran keeps a schedule it has not reached yet.
-    const notBefore = own[Headers.notBefore];
-    if (kind === "release" && notBefore !== undefined) plan.headers[Headers.notBefore] = notBefore;
+    const plan = planCopy(
+      kind,
+      this.envelope.attempt,
+      delayMs,
+      MAX_SEND_DELAY_MS,
+      this.received.meta.headers,
+    );
     await queue.resend(this.received, queue, plan.headers, plan.delayMs);
     await this.#remove(queue);
   }

@@ -7,7 +7,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { createApp, jsonCodec, silentLogger, Worker } from "@mailroom/core";
+import { createApp, Headers, jsonCodec, silentLogger, Worker } from "@mailroom/core";
 import { HandlerSpy } from "@mailroom/core/testkit";
 import { describe, expect, it } from "vitest";
 import { packAttributes } from "./attributes.ts";
@@ -55,13 +55,26 @@ function fakeClient(first: Message[]) {
   return { client: client as unknown as SQSClient, commands };
 }
 
-const message = (group: string, i: number): Message => ({
+const message = (group: string, i: number, headers: Record<string, string> = {}): Message => ({
   MessageId: `${group}${i}`,
   ReceiptHandle: `rh-${group}${i}`,
   Body: JSON.stringify({ name: "step", data: { group, i } }),
   Attributes: { ApproximateReceiveCount: "1", SentTimestamp: String(Date.now()), MessageGroupId: group },
-  MessageAttributes: packAttributes({ id: `${group}${i}`, headers: {} }),
+  MessageAttributes: packAttributes({ id: `${group}${i}`, headers }),
 });
+
+/** The visibility changes sent, by receipt handle. */
+function visibilityOf(commands: Array<{ name: string; input: unknown }>): Record<string, number> {
+  return Object.fromEntries(
+    commands
+      .filter((c) => c.name === ChangeMessageVisibilityBatchCommand.name)
+      .flatMap((c) =>
+        (c.input as { Entries: Array<{ ReceiptHandle: string; VisibilityTimeout: number }> }).Entries.map(
+          (e) => [e.ReceiptHandle, e.VisibilityTimeout] as const,
+        ),
+      ),
+  );
+}
 
 describe("FIFO: several messages of one group in a single receive", () => {
   it("run one at a time in order; a failure retries that message and gives back the rest of its group", async () => {
@@ -120,5 +133,32 @@ describe("FIFO: several messages of one group in a single receive", () => {
       );
     expect(Object.fromEntries(visibility)).toEqual({ "rh-a2": "later", "rh-a3": "now" });
     expect(events.some((e) => e.endsWith(" a3"))).toBe(false);
+  });
+
+  it("a head not due yet holds its group: the mates behind it are given back without running, other groups run", async () => {
+    const due = new Date(Date.now() + 60_000).toISOString();
+    const { client, commands } = fakeClient([
+      message("a", 1, { [Headers.notBefore]: due }),
+      message("a", 2),
+      message("b", 1),
+    ]);
+    const queue = new SqsQueue(client, "https://sqs.us-east-1.amazonaws.com/123456789012/steps.fifo");
+    const source = new SqsSource(queue, { codec: jsonCodec(), waitTimeSeconds: 20 });
+    const app = createApp({ name: "fifo", logger: silentLogger });
+    const ran: string[] = [];
+    app.handle("step", (data: unknown) => {
+      const { group, i } = data as { group: string; i: number };
+      ran.push(`${group}${i}`);
+    });
+    const worker = new Worker(app, source, { concurrency: 8, logger: silentLogger });
+    const spy = new HandlerSpy(worker);
+    void worker.start();
+    await spy.waitFor({ count: 3 });
+    await worker.stop();
+    await source.close();
+    expect(ran).toEqual(["b1"]);
+    const visibility = visibilityOf(commands);
+    expect(visibility["rh-a1"]).toBeGreaterThan(55);
+    expect(visibility["rh-a2"]).toBe(0);
   });
 });
