@@ -71,9 +71,11 @@ export async function runCommand(options: RunOptions, io: Output = stdio): Promi
   const shownUrl = redactAll(url);
   const connectTimeoutMs = connectTimeout(options.connectTimeout);
   const human = !options.json && terminalOutput(io);
+  // Checked in both modes: pino would crash on an unknown level with a stack trace.
+  const level = logLevelFromEnv();
   // On a terminal, everything the worker and the handlers log reads like the outcome lines.
   const logger = human
-    ? terminalLogger((line) => io.err(line), { level: logLevelFromEnv(), skip: PRINTED_FROM_EVENTS })
+    ? terminalLogger((line) => io.err(line), { level, skip: PRINTED_FROM_EVENTS })
     : undefined;
   const app = await appFromHandlers(resolveHandlersDir(options.handlers), "worker", logger);
   const transport = await openCliTransport(url);
