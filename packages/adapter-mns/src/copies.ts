@@ -34,8 +34,9 @@ export interface CopyOrigin {
 
 /**
  * Re-send `origin` to `queue` for a `retry` (pulled: only beyond the 12-hour visibility ceiling;
- * pushed: always), `defer` or `release`, then remove the original. The copy carries the runs so far and, past MNS's 7-day
- * send delay, `not-before` (core's `planCopy`), so by core's `attemptOf` (counts: "runs") the
+ * pushed: always), `defer` or `release`, then remove the original. The copy carries the runs so
+ * far and, past MNS's 7-day send delay, `not-before` (core's `planCopy`; a defer or release keeps
+ * a schedule still ahead), so by core's `attemptOf` (counts: "runs") the
  * next receive of it is attempt `runsForCopy(kind, attempt) + 1`.
  */
 export async function resendCopy(
@@ -48,10 +49,6 @@ export async function resendCopy(
   const env = origin.envelope;
   if (isDecodeFailure(env)) throw new TransportError("an undecodable message can only be dead-lettered");
   const plan = planCopy(kind, env.attempt, delayMs, MAX_DELAY_S * 1000, env.headers);
-  const notBefore = env.headers[Headers.notBefore];
-  // A message given back unrun keeps its schedule; core's planCopy drops `not-before` on release
-  // even when it is still ahead (asked of core: then this line does nothing and can go).
-  if (kind === "release" && notBefore !== undefined) plan.headers[Headers.notBefore] = notBefore;
   await writer.client.sendMessage(queue, {
     body: reencode(writer.encodeCodec, env, plan.headers),
     delaySeconds: Math.ceil(plan.delayMs / 1000),

@@ -1,4 +1,5 @@
 import { pino } from "pino";
+import { redactFields } from "./redact.ts";
 
 /** The logging surface Mailroom uses: pino's, so a pino logger (or any compatible one) fits. */
 export interface Logger {
@@ -13,10 +14,22 @@ export interface Logger {
 
 /**
  * The default logger: pino at `MAILROOM_LOG_LEVEL` (default `info`) to stderr, so stdout stays
- * free for a command's own output. Message bodies are never logged by Mailroom.
+ * free for a command's own output. Message bodies are never logged by Mailroom, and a URL in a
+ * line (an error naming a broker, say) has its credentials masked.
  */
 export function defaultLogger(name: string): Logger {
-  return pino({ name, level: process.env.MAILROOM_LOG_LEVEL ?? "info" }, pino.destination(2));
+  return pino(
+    {
+      name,
+      level: process.env.MAILROOM_LOG_LEVEL ?? "info",
+      hooks: {
+        logMethod(args, method) {
+          return method.apply(this, args.map(redactFields) as Parameters<typeof method>);
+        },
+      },
+    },
+    pino.destination(2),
+  );
 }
 
 /** A logger that drops everything. */

@@ -91,17 +91,22 @@ export class Harness {
     return { id: uuidv7(), name, data, ...extra };
   }
 
-  /** Receive once (up to 10) without a worker, give everything back, and return the ids. */
+  /**
+   * Receive without a worker until something comes or `waitMs` pass (a long poll may answer
+   * empty early), give everything back, and return the ids.
+   */
   async receiveAll(t: Transport, waitMs: number): Promise<Array<{ id: string | undefined }>> {
     const source = t.source();
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), waitMs);
     const out: Array<{ id: string | undefined }> = [];
     try {
-      const got = await source.receive(10, controller.signal);
-      for (const d of got) {
-        out.push({ id: "failed" in d.envelope ? d.envelope.meta.id : d.envelope.id });
-        await d.release();
+      while (out.length === 0 && !controller.signal.aborted) {
+        const got = await source.receive(10, controller.signal);
+        for (const d of got) {
+          out.push({ id: "failed" in d.envelope ? d.envelope.meta.id : d.envelope.id });
+          await d.release();
+        }
       }
     } finally {
       clearTimeout(timer);

@@ -55,7 +55,8 @@ export interface ConformanceTarget {
   /**
    * Make the queue's dead-letter destination refuse copies from now on (delete it, fill it, …),
    * for the test that a refused dead letter neither loses the message nor spins. Optional: the
-   * test is skipped without it.
+   * test is skipped without it. Called before the worker starts: a transport whose
+   * `Source.connect` checks that the destination exists must make it refuse, not vanish.
    */
   refuseDeadLetters?(queue: string): Promise<void>;
   /** Called once after the suite. */

@@ -56,8 +56,8 @@ export interface CopyPlan {
 /**
  * Plan the copy a transport re-sends for `retry`, `defer` or `release` (and any re-delay): it
  * carries the runs so far (see `runsForCopy`) and, beyond `maxDelayMs`, the `not-before` time a
- * worker receiving it early defers to. `headers` are the message's own (a due `not-before` is
- * dropped; a later one kept).
+ * worker receiving it early defers to. `headers` are the message's own: a retry drops its (due)
+ * `not-before`; a defer or release keeps it, since the message has not run.
  */
 export function planCopy(
   kind: "retry" | "defer" | "release",
@@ -70,7 +70,8 @@ export function planCopy(
   const out: Record<string, string> = { ...headers, [Headers.attempt]: String(runsForCopy(kind, attempt)) };
   const wait = Math.max(0, delayMs);
   if (wait > maxDelayMs) out[Headers.notBefore] = new Date(now + wait).toISOString();
-  else if (kind !== "defer") delete out[Headers.notBefore];
+  // A retry ran, so its not-before was due; a defer or release did not run and keeps its schedule.
+  else if (kind === "retry") delete out[Headers.notBefore];
   return { delayMs: Math.min(wait, maxDelayMs), headers: out };
 }
 

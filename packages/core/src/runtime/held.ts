@@ -1,3 +1,4 @@
+import { isDecodeFailure } from "../envelope.ts";
 import { describeError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Delivery } from "../transport.ts";
@@ -74,7 +75,13 @@ export class HeldDeliveries {
       }
       extending.catch((error: unknown) => {
         this.#onExtendError(error);
-        this.#logger.warn({ error: describeError(error) }, "visibility heartbeat failed");
+        const e = delivery.envelope;
+        this.#logger.warn(
+          isDecodeFailure(e)
+            ? { messageId: e.meta.id, error: describeError(error) }
+            : { messageId: e.id, messageName: e.name, error: describeError(error) },
+          "visibility heartbeat failed",
+        );
       });
     }
   }

@@ -16,7 +16,9 @@ function record(
   options: { notBefore?: Date; failSettle?: boolean } = {},
 ): Delivery & { calls: string[] } {
   const calls: string[] = [];
-  const headers: Record<string, string> = options.notBefore ? { "not-before": options.notBefore.toISOString() } : {};
+  const headers: Record<string, string> = options.notBefore
+    ? { "not-before": options.notBefore.toISOString() }
+    : {};
   const envelope = decodeEnvelope(
     codec,
     new TextEncoder().encode(JSON.stringify({ name, data })),

@@ -530,12 +530,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
     process.off("SIGINT", this.#onSignal);
   }
 
-  /** Emit to listeners; a listener that throws is logged, never allowed to break the worker. */
+  /** Call every listener; one that throws is logged and never stops the others or the worker. */
   #emitSafely<K extends keyof WorkerEvents>(event: K, ...args: WorkerEvents[K]): void {
-    try {
-      (this.emit as (e: K, ...a: WorkerEvents[K]) => boolean)(event, ...args);
-    } catch (error) {
-      this.#logger.error({ event, error: describeError(error) }, "a Worker event listener threw");
+    for (const listener of this.rawListeners(event) as Array<(...a: WorkerEvents[K]) => void>) {
+      try {
+        listener.apply(this, args);
+      } catch (error) {
+        this.#logger.error({ event, error: describeError(error) }, "a Worker event listener threw");
+      }
     }
   }
 

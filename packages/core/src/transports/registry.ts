@@ -1,4 +1,5 @@
 import { ConfigError } from "../errors.ts";
+import { redact } from "../redact.ts";
 import type { Transport } from "../transport.ts";
 import { memoryTransport } from "./memory.ts";
 import { sqliteTransport } from "./sqlite.ts";
@@ -104,9 +105,4 @@ export function parseDuration(text: string): number {
   return Math.round(n * unit);
 }
 
-/** A URL with its password (and any `secret` / `token` query values) masked, safe for logs. */
-export function redact(text: string): string {
-  return text
-    .replace(/(\/\/[^:/@]+:)[^@/]*@/, "$1***@")
-    .replace(/([?&](?:secret|token|password|key|accessKeySecret)[^=]*=)[^&]*/gi, "$1***");
-}
+export { redact } from "../redact.ts";
