@@ -101,7 +101,8 @@ describe("resilience (real broker restarts and crashes)", () => {
         { stdio: ["ignore", "pipe", "inherit"] },
       );
       stops.push(async () => {
-        if (child.exitCode !== null) return;
+        // A child killed by a signal has no exit code, only a signal code.
+        if (child.exitCode !== null || child.signalCode !== null) return;
         const exited = new Promise((r) => child.once("exit", r));
         child.kill("SIGKILL");
         // Only once it is gone may its folder go: it writes there until the end.
