@@ -13,17 +13,6 @@ export class CliError extends Error {
   }
 }
 
-/**
- * `text` with every credential masked: core's `redact` masks the first URL of a text, and a
- * line may hold two (the URL the CLI was given and the one inside a transport's error).
- */
-export function redactAll(text: string): string {
-  return text
-    .split(/(\s+)/)
-    .map((part) => (part.trim() ? redact(part) : part))
-    .join("");
-}
-
 /** Exit codes of every command. */
 export const ExitCode = {
   /** Everything went as asked (for `run`, dead-letters included: that is the queue working). */
@@ -42,20 +31,19 @@ export const ExitCode = {
  * Credentials that may sit in a URL are masked either way.
  */
 export function describeFailure(error: unknown): { text: string; exitCode: number } {
-  if (error instanceof CliError) return { text: redactAll(error.message), exitCode: error.exitCode };
-  if (error instanceof ConfigError) return { text: redactAll(error.message), exitCode: ExitCode.usage };
+  if (error instanceof CliError) return { text: redact(error.message), exitCode: error.exitCode };
+  if (error instanceof ConfigError) return { text: redact(error.message), exitCode: ExitCode.usage };
   if (error instanceof RangeError && /^retry\./.test(error.message)) {
-    return { text: redactAll(error.message), exitCode: ExitCode.usage };
+    return { text: redact(error.message), exitCode: ExitCode.usage };
   }
   // Typed failures from a transport (connection refused, bad credentials, unroutable message)
   // are everyday operating conditions, not crashes: their message says it all.
-  if (error instanceof TransportError)
-    return { text: redactAll(error.message), exitCode: ExitCode.unavailable };
-  if (error instanceof MailroomError) return { text: redactAll(error.message), exitCode: ExitCode.failed };
+  if (error instanceof TransportError) return { text: redact(error.message), exitCode: ExitCode.unavailable };
+  if (error instanceof MailroomError) return { text: redact(error.message), exitCode: ExitCode.failed };
   const aws = awsFailure(error);
   if (aws) return aws;
   const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
-  return { text: redactAll(`unexpected failure: ${text}`), exitCode: ExitCode.failed };
+  return { text: redact(`unexpected failure: ${text}`), exitCode: ExitCode.failed };
 }
 
 /** The AWS SDK's everyday failures (no credentials, a service error answer) as one line. */
@@ -71,7 +59,7 @@ function awsFailure(error: unknown): { text: string; exitCode: number } | undefi
   if (meta && typeof meta === "object") {
     const status = meta.httpStatusCode ? ` (HTTP ${meta.httpStatusCode})` : "";
     return {
-      text: redactAll(`AWS refused the request: ${error.name}: ${error.message}${status}`),
+      text: redact(`AWS refused the request: ${error.name}: ${error.message}${status}`),
       exitCode: ExitCode.unavailable,
     };
   }

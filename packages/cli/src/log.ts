@@ -1,5 +1,5 @@
-import { describeError, type Logger } from "@mailroom/core";
-import { CliError, redactAll } from "./errors.ts";
+import { describeError, type Logger, redact } from "@mailroom/core";
+import { CliError } from "./errors.ts";
 import { formatDuration, shortId } from "./format.ts";
 
 /** pino's level names and numbers, so `MAILROOM_LOG_LEVEL` means the same in both formats. */
@@ -100,7 +100,7 @@ export function formatLogLine(
   for (const [key, value] of Object.entries(rest)) notes.push(note(key, value));
   if (notes.length > 0) parts.push(`(${notes.join(", ")})`);
   // One entry, one line: a stack or a multi-line message would break the column of marks.
-  return redactAll(parts.join(" ").replace(/\s*\n\s*/g, " "));
+  return redact(parts.join(" ").replace(/\s*\n\s*/g, " "));
 }
 
 function note(key: string, value: unknown): string {

@@ -1,18 +1,13 @@
-import { type App, describeError, type Worker } from "@mailroom/core";
-import { redactAll } from "../errors.ts";
+import { type App, describeError, redact, type Worker, WorkerLogMessages } from "@mailroom/core";
 import { describeOutcome, formatDuration, identify, mark, outcomeJson, shortId } from "../format.ts";
 import type { Output } from "../output.ts";
 
 /**
  * Messages the Worker both logs and emits as an event. `mailroom run` prints these events
  * itself, with more than the log line has (the transport's URL, the message's name), so its
- * terminal logger skips the log line: one line per event. If core rewords one of them, the
- * CLI test of that event sees two lines.
+ * terminal logger skips the log line: one line per event.
  */
-export const PRINTED_FROM_EVENTS: ReadonlySet<string> = new Set([
-  "the transport is not reachable yet; waiting",
-  "a settle failed after it was accepted; the transport will deliver the message again",
-]);
+export const PRINTED_FROM_EVENTS: ReadonlySet<string> = new Set(Object.values(WorkerLogMessages));
 
 /** How `mailroom run` prints what its worker does. */
 export interface ReportOptions {
@@ -51,13 +46,13 @@ export function reportWorker(worker: Worker, app: App, options: ReportOptions, i
       return;
     }
     const message = which ? `${which.name} ${shortId(which.id)}` : "a message";
-    io.err(redactAll(`! could not settle ${message}: ${describeError(error)}; it will be redelivered`));
+    io.err(redact(`! could not settle ${message}: ${describeError(error)}; it will be redelivered`));
   });
   if (options.human) {
     worker.on("waiting", ({ error, waitedMs, limitMs }) => {
       const left = formatDuration(Math.max(0, limitMs - waitedMs));
       io.err(
-        redactAll(`… waiting for ${options.shownUrl}: ${describeError(error)} (retrying for up to ${left})`),
+        redact(`… waiting for ${options.shownUrl}: ${describeError(error)} (retrying for up to ${left})`),
       );
     });
   }

@@ -2,11 +2,12 @@ import {
   ConfigError,
   describeError,
   parseDuration,
+  redact,
   serveHealth,
   TransportError,
   Worker,
 } from "@mailroom/core";
-import { CliError, ExitCode, redactAll } from "../errors.ts";
+import { CliError, ExitCode } from "../errors.ts";
 import { formatDuration } from "../format.ts";
 import { appFromHandlers, resolveHandlersDir } from "../handlers.ts";
 import { logLevelFromEnv, terminalLogger } from "../log.ts";
@@ -68,7 +69,7 @@ export interface RunSummary {
  */
 export async function runCommand(options: RunOptions, io: Output = stdio): Promise<number> {
   const url = transportUrl(options.transport);
-  const shownUrl = redactAll(url);
+  const shownUrl = redact(url);
   const connectTimeoutMs = connectTimeout(options.connectTimeout);
   const human = !options.json && terminalOutput(io);
   // Checked in both modes: pino would crash on an unknown level with a stack trace.

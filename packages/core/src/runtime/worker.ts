@@ -13,6 +13,16 @@ import { logOutcome } from "./outcome-log.ts";
 import { processDelivery, settle, triage } from "./process.ts";
 import { WorkerStats } from "./stats.ts";
 
+/**
+ * The text of the Worker's log lines about events it also emits (`waiting`, background
+ * `settleError`), so a caller that prints those events itself can drop the duplicate lines.
+ */
+export const WorkerLogMessages = {
+  waiting: "the transport is not reachable yet; waiting",
+  backgroundSettleError:
+    "a settle failed after it was accepted; the transport will deliver the message again",
+} as const;
+
 /** Options of a `Worker`. Every one has a default. */
 export interface WorkerOptions {
   /** Most handlers running at once. Default 16. */
@@ -271,7 +281,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         this.#emitSafely("waiting", { error, waitedMs, limitMs: this.#connectMs });
         this.#logger.warn(
           { error: describeError(error), waitedMs, limitMs: this.#connectMs },
-          "the transport is not reachable yet; waiting",
+          WorkerLogMessages.waiting,
         );
         await this.#sleep(Math.min(this.#backoff(failures), this.#connectMs - waitedMs));
       }
@@ -482,7 +492,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       const id = envelope ? (isDecodeFailure(envelope) ? envelope.meta.id : envelope.id) : undefined;
       this.#logger.warn(
         { messageId: id, error: describeError(error) },
-        "a settle failed after it was accepted; the transport will deliver the message again",
+        WorkerLogMessages.backgroundSettleError,
       );
     }
   }
