@@ -117,7 +117,7 @@ export class AmqpConnection extends EventEmitter<ConnectionEvents> {
     if (this.#closing) return;
     this.#closing = true;
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
-    for (const w of this.#waiters.splice(0)) w();
+    for (const wake of this.#waiters.splice(0)) wake();
     const model = this.#model;
     this.#model = undefined;
     if (model) await model.close().catch(() => {});
@@ -170,7 +170,7 @@ export class AmqpConnection extends EventEmitter<ConnectionEvents> {
     );
     this.#model = model;
     this.#reconnectAttempt = 0;
-    for (const w of this.#waiters.splice(0)) w();
+    for (const wake of this.#waiters.splice(0)) wake();
     this.emit("connected");
     await Promise.all([...this.#users].map((u) => this.#open(u, model, 0)));
   }

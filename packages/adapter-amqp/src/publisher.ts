@@ -97,8 +97,8 @@ export class AmqpPublisher implements Publisher, ChannelUser {
     if (this.#closed) return;
     this.#closed = true;
     this.#conn.remove(this);
-    for (const w of this.#waiters.splice(0))
-      w.reject(new TransportError("publisher closed before the broker came back"));
+    for (const waiter of this.#waiters.splice(0))
+      waiter.reject(new TransportError("publisher closed before the broker came back"));
     const channel = this.#channel;
     this.#channel = undefined;
     if (channel?.open) {
@@ -125,7 +125,7 @@ export class AmqpPublisher implements Publisher, ChannelUser {
     });
     this.#model = model;
     this.#channel = channel;
-    for (const w of this.#waiters.splice(0)) w.resolve();
+    for (const waiter of this.#waiters.splice(0)) waiter.resolve();
   }
 
   disconnected(): void {

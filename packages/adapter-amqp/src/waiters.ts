@@ -54,8 +54,8 @@ export class ReceiveWaiters {
     queueMicrotask(() => {
       this.#handOutQueued = false;
       while (this.#waiters.length > 0 && buffer.length > 0) {
-        const w = this.#waiters.shift()!;
-        w.resolve(buffer.splice(0, w.max));
+        const waiter = this.#waiters.shift()!;
+        waiter.resolve(buffer.splice(0, waiter.max));
       }
     });
   }
@@ -64,17 +64,17 @@ export class ReceiveWaiters {
   endAll(): void {
     if (this.#sweeper) clearInterval(this.#sweeper);
     this.#sweeper = undefined;
-    for (const w of this.#waiters.splice(0)) w.resolve([]);
+    for (const waiter of this.#waiters.splice(0)) waiter.resolve([]);
   }
 
   /** End the long poll of waiters past their deadline (they resolve empty, like an empty long poll). */
   #sweep(): void {
     const now = Date.now();
     for (let i = this.#waiters.length - 1; i >= 0; i--) {
-      const w = this.#waiters[i]!;
-      if (w.deadline <= now) {
+      const waiter = this.#waiters[i]!;
+      if (waiter.deadline <= now) {
         this.#waiters.splice(i, 1);
-        w.resolve([]);
+        waiter.resolve([]);
       }
     }
   }
