@@ -59,13 +59,17 @@ export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
    * be reached (the Worker waits and calls again). Logs nothing: the caller owns that line.
    */
   async connect(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) throw new TransportError("the start-up check was aborted");
+    let onAbort = () => {};
     const aborted = new Promise<never>((_, reject) => {
-      const abort = () => reject(new TransportError("the start-up check was aborted"));
-      if (signal.aborted) abort();
-      else signal.addEventListener("abort", abort, { once: true });
+      onAbort = () => reject(new TransportError("the start-up check was aborted"));
+      signal.addEventListener("abort", onAbort, { once: true });
     });
-    aborted.catch(() => {});
-    await Promise.race([this.#check(), aborted]);
+    try {
+      await Promise.race([this.#check(), aborted]);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
   }
 
   async #check(): Promise<void> {

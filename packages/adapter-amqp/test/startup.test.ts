@@ -1,4 +1,4 @@
-import { createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { ConfigError, createApp, silentLogger, TransportError, Worker } from "@mailroom/core";
 import { connect } from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -89,6 +89,33 @@ describe("start-up checks (Source.connect)", () => {
     expect(error).not.toBeInstanceOf(ConfigError);
     expect(String(error)).toMatch(/ECONNREFUSED.*is the broker running/);
     expect(logged).toEqual([]);
+  });
+
+  it("a start-up check stuck on a server that never answers ends with a TransportError as soon as it is aborted", async () => {
+    // Accepts the TCP connection and never speaks AMQP: the handshake waits for ever.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const { port } = silent.address() as { port: number };
+    const t = new AmqpTransport(brokerUrl({ port }, `queue=${uniqueName("silent")}`), {
+      logger: recordingLogger(),
+    });
+    const controller = new AbortController();
+    const check = t.source().connect(controller.signal);
+    const settled = check.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await new Promise<void>((resolve) => silent.once("connection", () => resolve()));
+    const abortedAt = Date.now();
+    controller.abort();
+    const error = await settled;
+    expect(error).toBeInstanceOf(TransportError);
+    expect(String(error)).toMatch(/aborted/);
+    expect(Date.now() - abortedAt).toBeLessThan(500);
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+    await t.close();
   });
 
   it("a reachable broker and a declared topology: connect resolves, and the source then consumes", async () => {
