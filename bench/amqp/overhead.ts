@@ -48,6 +48,7 @@ const conn = {
   model,
   add: async (user: AmqpSource) => user.connected(model),
   remove() {},
+  probe: async () => {},
   reopen() {},
 } as unknown as AmqpConnection;
 const source = new AmqpSource(conn, resolveOptions({ queue: "q", prefetch: 100 }));

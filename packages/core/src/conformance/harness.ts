@@ -110,6 +110,8 @@ export class Harness {
       }
     } finally {
       clearTimeout(timer);
+      // A source left open may take back what it gave back (RabbitMQ's consumer does).
+      await source.close();
     }
     return out;
   }
