@@ -1,4 +1,4 @@
-import { ConfigError, MailroomError, TransportError } from "@mailroom/core";
+import { MailroomError, RefusedError, TransportError } from "@mailroom/core";
 
 /**
  * Publishes made while the broker is unreachable wait in a bounded buffer; this is thrown when
@@ -37,7 +37,7 @@ export class PublishRejectedError extends TransportError {
  * Topology is missing or differs from what was asked (passive mode, or a re-declare with other
  * arguments). A `ConfigError`: waiting does not fix it, so a worker stops at start-up with it.
  */
-export class TopologyError extends ConfigError {}
+export class TopologyError extends RefusedError {}
 
 /** An RPC request got no reply within its timeout. */
 export class RpcTimeoutError extends MailroomError {

@@ -1,4 +1,4 @@
-import { ConfigError, TransportError } from "@mailroom/core";
+import { RefusedError, TransportError } from "@mailroom/core";
 import type { MnsClient } from "./client/client.ts";
 import { MnsAuthError, MnsQueueNotExistError } from "./client/errors.ts";
 import { CREDENTIAL_ENV } from "./credentials.ts";
@@ -36,7 +36,7 @@ async function readQueue(
   try {
     await abortable(check.client.getQueueAttributes(name), signal);
   } catch (error) {
-    if (error instanceof MnsQueueNotExistError) throw new ConfigError(missing());
+    if (error instanceof MnsQueueNotExistError) throw new RefusedError(missing());
     if (error instanceof MnsAuthError) throw refusedCredentials(error, name);
     throw error;
   }
@@ -55,8 +55,8 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 /** The one-line `ConfigError` for credentials MNS refused on `queue` (never repeating them). */
-export function refusedCredentials(error: MnsAuthError, queue: string): ConfigError {
-  return new ConfigError(
+export function refusedCredentials(error: MnsAuthError, queue: string): RefusedError {
+  return new RefusedError(
     `MNS refused the credentials (${error.mnsCode}) on queue "${queue}": check ${CREDENTIAL_ENV.accessKeyId} / ${CREDENTIAL_ENV.accessKeySecret} (and ${CREDENTIAL_ENV.securityToken} for STS), the clock, and that the key or role may use this queue`,
   );
 }

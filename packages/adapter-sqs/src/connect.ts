@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from "@aws-sdk/client-sqs";
-import { ConfigError } from "@mailroom/core";
+import { RefusedError } from "@mailroom/core";
 import { isMissingQueue, missingDeadLetterQueue, sqsFailure } from "./errors.ts";
 import type { QueueRef, SqsQueue } from "./queue.ts";
 
@@ -37,7 +37,7 @@ export async function checkQueue(queue: SqsQueue, signal: AbortSignal): Promise<
   }
   if (dlq.fifo !== queue.fifo) {
     const kind = (fifo: boolean) => (fifo ? "a FIFO queue" : "a standard queue");
-    throw new ConfigError(
+    throw new RefusedError(
       `the dead-letter queue "${dlq.name}" of SQS queue "${queue.name}" is ${kind(dlq.fifo)} but the queue is ${kind(queue.fifo)}: the dead-letter queue of a FIFO queue must be FIFO, and of a standard queue standard`,
     );
   }

@@ -1,10 +1,10 @@
-import { ConfigError, describeError, MailroomError, TransportError } from "@mailroom/core";
+import { ConfigError, describeError, MailroomError, RefusedError, TransportError } from "@mailroom/core";
 
 /**
  * The queue has no dead-letter queue: Mailroom could not set aside messages that fail for good
  * (poison bodies, exhausted retries). `SqsSource.connect` refuses to start on such a queue.
  */
-export class NoDeadLetterQueueError extends ConfigError {
+export class NoDeadLetterQueueError extends RefusedError {
   constructor(queue: string) {
     super(
       `SQS queue "${queue}" has no dead-letter queue, so messages that fail for good could not be set aside: set a RedrivePolicy on the queue, or give one with ?dlq=<name or URL> in the transport URL (the \`deadLetterQueue\` option)`,
@@ -69,19 +69,19 @@ export function sqsFailure(error: unknown, what: string): ConfigError | Transpor
   const name = error instanceof Error ? error.name : "";
   const why = describeError(error);
   if (CREDENTIAL_ERRORS.has(name)) {
-    return new ConfigError(
+    return new RefusedError(
       `${what}: the AWS credentials were refused or not found (${why}); set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an IAM role is attached`,
       { cause: error },
     );
   }
   if (ACCESS_ERRORS.has(name)) {
-    return new ConfigError(
+    return new RefusedError(
       `${what}: access denied (${why}); the README's IAM table lists the actions a worker needs`,
       { cause: error },
     );
   }
   if (MISSING_QUEUE_ERRORS.has(name)) {
-    return new ConfigError(`${what}: the queue does not exist (create it, or fix the name)`, {
+    return new RefusedError(`${what}: the queue does not exist (create it, or fix the name)`, {
       cause: error,
     });
   }
@@ -89,8 +89,8 @@ export function sqsFailure(error: unknown, what: string): ConfigError | Transpor
 }
 
 /** The dead-letter queue named by `?dlq=` or the RedrivePolicy does not exist. */
-export function missingDeadLetterQueue(dlq: string, queue: string, cause: unknown): ConfigError {
-  return new ConfigError(
+export function missingDeadLetterQueue(dlq: string, queue: string, cause: unknown): RefusedError {
+  return new RefusedError(
     `the dead-letter queue "${dlq}" of SQS queue "${queue}" does not exist: create it, or point the RedrivePolicy or ?dlq= at one that does`,
     { cause },
   );

@@ -1,4 +1,4 @@
-import { ConfigError, MailroomError, redact, TransportError } from "@mailroom/core";
+import { ConfigError, MailroomError, RefusedError, redact, TransportError } from "@mailroom/core";
 
 /**
  * A mistake the user can fix (bad file, bad option, unknown transport): printed as one line,
@@ -32,6 +32,9 @@ export const ExitCode = {
  */
 export function describeFailure(error: unknown): { text: string; exitCode: number } {
   if (error instanceof CliError) return { text: redact(error.message), exitCode: error.exitCode };
+  // The broker refused the configuration (credentials, a missing queue or vhost): exit 3 like any
+  // other refusal by the broker, where a configuration the CLI itself rejects exits 2.
+  if (error instanceof RefusedError) return { text: redact(error.message), exitCode: ExitCode.unavailable };
   if (error instanceof ConfigError) return { text: redact(error.message), exitCode: ExitCode.usage };
   if (error instanceof RangeError && /^retry\./.test(error.message)) {
     return { text: redact(error.message), exitCode: ExitCode.usage };

@@ -70,6 +70,29 @@ describe("mailroom run on RabbitMQ: start-up", () => {
     expect(r.lines[0]).toMatch(new RegExp(`^mailroom: .*${queue}`));
   }, 30_000);
 
+  it("send and stats refused by the broker (wrong password, missing vhost) exit 3 like run, with one line", async () => {
+    const { dir } = workdir();
+    const send = await cli(
+      [
+        "send",
+        "order_created",
+        '{"id":"o-1"}',
+        "--transport",
+        amqpUrl({ password: "Wr0ngSecretPw" }, "queue=x"),
+      ],
+      { cwd: dir, fromSources: true },
+    );
+    expect(send.code).toBe(3);
+    expect(send.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(send.stderr).not.toContain("Wr0ngSecretPw");
+    const stats = await cli(["stats", "--transport", amqpUrl({ vhost: "no-such-vhost" }, "queue=x")], {
+      cwd: dir,
+      fromSources: true,
+    });
+    expect(stats.code).toBe(3);
+    expect(stats.stderr).toMatch(/^mailroom: .*no-such-vhost/);
+  }, 30_000);
+
   it("a port nothing listens on, --connect-timeout 2s: a waiting line per try, then one line and exit 3", async () => {
     const port = await closedPort();
     const r = await runOn(amqpUrl({ port }, `queue=${uniqueName("cli-down")}`), ["--connect-timeout", "2s"], {

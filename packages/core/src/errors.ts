@@ -44,6 +44,13 @@ export class ConfigError extends MailroomError {
   }
 }
 
+/**
+ * The broker refused what the configuration asks for: credentials, a vhost or queue that does
+ * not exist, no dead-letter destination. A `ConfigError` — waiting does not fix it, so a Worker
+ * stops at start-up with it — that the transport found by asking the broker (the CLI exits 3).
+ */
+export class RefusedError extends ConfigError {}
+
 /** A handler ran past its timeout; `ctx.signal` was aborted with this error. Retried by policy. */
 export class TimeoutError extends MailroomError {
   constructor(ms: number) {

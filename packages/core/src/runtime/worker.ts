@@ -114,6 +114,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly #shutdownMs: number;
   readonly #connectMs: number;
   readonly #backoffMin: number;
+  readonly #connectBackoffMin: number;
   readonly #backoffMax: number;
   readonly #untilEmpty: boolean;
   readonly #handleSignals: boolean;
@@ -150,6 +151,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#shutdownMs = options.shutdownTimeoutMs ?? 30_000;
     this.#connectMs = options.connectTimeoutMs ?? 60_000;
     this.#backoffMin = options.receiveBackoff?.minMs ?? 100;
+    this.#connectBackoffMin = options.receiveBackoff?.minMs ?? 500;
     this.#backoffMax = options.receiveBackoff?.maxMs ?? 30_000;
     this.#untilEmpty = options.untilEmpty ?? false;
     this.#handleSignals = options.handleSignals ?? false;
@@ -283,7 +285,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
           { error: describeError(error), waitedMs, limitMs: this.#connectMs },
           WorkerLogMessages.waiting,
         );
-        await this.#sleep(Math.min(this.#backoff(failures), this.#connectMs - waitedMs));
+        await this.#sleep(Math.min(this.#connectBackoff(failures), this.#connectMs - waitedMs));
       }
     }
   }
@@ -560,6 +562,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
         resolve(true);
       });
     });
+  }
+
+  /** Start-up waits: 0.5 s doubling to 5 s (scaled by `receiveBackoff` when set), one line each. */
+  #connectBackoff(failures: number): number {
+    const min = this.#connectBackoffMin;
+    const ceiling = Math.min(Math.max(this.#backoffMax / 6, min), min * 2 ** (failures - 1));
+    return ceiling / 2 + (Math.random() * ceiling) / 2;
   }
 
   #backoff(failures: number): number {
