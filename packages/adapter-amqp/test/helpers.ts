@@ -1,3 +1,4 @@
+import { createServer } from "node:net";
 import { type App, type Logger, type Source, silentLogger, Worker, type WorkerOptions } from "@mailroom/core";
 import { HandlerSpy } from "@mailroom/core/testkit";
 import { connect } from "amqplib";
@@ -238,4 +239,25 @@ export function recordingLogger(): Logger & {
     },
   };
   return logger;
+}
+
+/** The broker URL with other credentials, vhost or port. */
+export function brokerUrl(
+  change: { password?: string; vhost?: string; port?: number },
+  query: string,
+): string {
+  const url = new URL(AMQP_URL);
+  if (change.password !== undefined) url.password = change.password;
+  if (change.vhost !== undefined) url.pathname = `/${encodeURIComponent(change.vhost)}`;
+  if (change.port !== undefined) url.port = String(change.port);
+  return `${url.toString().replace(/\/$/, "")}?${query}`;
+}
+
+/** A local port nothing listens on. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

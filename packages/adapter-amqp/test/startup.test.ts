@@ -3,28 +3,19 @@ import { ConfigError, createApp, silentLogger, TransportError, Worker } from "@m
 import { connect } from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AmqpTransport } from "../src/index.ts";
-import { AMQP_URL, recordingLogger, sharedBrokerLock, testScope, transport, uniqueName } from "./helpers.ts";
+import {
+  AMQP_URL,
+  brokerUrl,
+  closedPort,
+  recordingLogger,
+  sharedBrokerLock,
+  testScope,
+  transport,
+  uniqueName,
+} from "./helpers.ts";
 
 sharedBrokerLock({ beforeAll, afterAll });
 const scope = testScope(afterAll);
-
-/** The broker URL with other credentials, vhost or port. */
-function brokerUrl(change: { password?: string; vhost?: string; port?: number }, query: string): string {
-  const url = new URL(AMQP_URL);
-  if (change.password !== undefined) url.password = change.password;
-  if (change.vhost !== undefined) url.pathname = `/${encodeURIComponent(change.vhost)}`;
-  if (change.port !== undefined) url.port = String(change.port);
-  return `${url.toString().replace(/\/$/, "")}?${query}`;
-}
-
-/** A local port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** What `Source.connect` rejects with (undefined when it resolves), and how long it took. */
 async function connectOutcome(url: string, options: ConstructorParameters<typeof AmqpTransport>[1] = {}) {

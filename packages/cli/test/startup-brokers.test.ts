@@ -2,9 +2,8 @@
 // the SQS emulator and the MNS test server, each run in this process and reached by the CLI
 // as a child process. The CLI loads the adapters from their sources (the CLI build does not
 // build them).
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AMQP_URL, sharedBrokerLock, uniqueName } from "../../adapter-amqp/test/helpers.ts";
+import { brokerUrl, closedPort, sharedBrokerLock, uniqueName } from "../../adapter-amqp/test/helpers.ts";
 import { CREDENTIAL_ENV } from "../../adapter-mns/src/index.ts";
 import { type MnsTestServer, startMnsServer, TEST_CREDENTIAL } from "../../adapter-mns/src/testing/index.ts";
 import { client as mnsClient, transportUrl as mnsUrl, uniqueQueue } from "../../adapter-mns/test/helpers.ts";
@@ -27,27 +26,9 @@ async function runOn(url: string, extra: string[] = [], env: NodeJS.ProcessEnv =
   return { ...r, lines: r.stderr.trimEnd().split("\n") };
 }
 
-/** The RabbitMQ URL with another password, vhost or port, and a query. */
-function amqpUrl(change: { password?: string; vhost?: string; port?: number }, query: string): string {
-  const url = new URL(AMQP_URL);
-  if (change.password !== undefined) url.password = change.password;
-  if (change.vhost !== undefined) url.pathname = `/${encodeURIComponent(change.vhost)}`;
-  if (change.port !== undefined) url.port = String(change.port);
-  return `${url.toString().replace(/\/$/, "")}?${query}`;
-}
-
-/** A local port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 describe("mailroom run on RabbitMQ: start-up", () => {
   it("a wrong password: one line naming the user, exit 3, no banner, the password never printed", async () => {
-    const r = await runOn(amqpUrl({ password: "Wr0ngSecretPw" }, `queue=${uniqueName("cli-pw")}`));
+    const r = await runOn(brokerUrl({ password: "Wr0ngSecretPw" }, `queue=${uniqueName("cli-pw")}`));
     expect(r.code).toBe(3);
     expect(r.lines).toHaveLength(1);
     expect(r.lines[0]).toMatch(/^mailroom: .*"guest".*password/);
@@ -56,7 +37,7 @@ describe("mailroom run on RabbitMQ: start-up", () => {
   }, 30_000);
 
   it("a virtual host that does not exist: one line naming it, exit 3", async () => {
-    const r = await runOn(amqpUrl({ vhost: "no-such-vhost" }, `queue=${uniqueName("cli-vh")}`));
+    const r = await runOn(brokerUrl({ vhost: "no-such-vhost" }, `queue=${uniqueName("cli-vh")}`));
     expect(r.code).toBe(3);
     expect(r.lines).toHaveLength(1);
     expect(r.lines[0]).toMatch(/^mailroom: .*no-such-vhost/);
@@ -64,7 +45,7 @@ describe("mailroom run on RabbitMQ: start-up", () => {
 
   it("a passive queue that does not exist: one line naming it, exit 3", async () => {
     const queue = uniqueName("cli-passive");
-    const r = await runOn(amqpUrl({}, `queue=${queue}&passive=true`));
+    const r = await runOn(brokerUrl({}, `queue=${queue}&passive=true`));
     expect(r.code).toBe(3);
     expect(r.lines).toHaveLength(1);
     expect(r.lines[0]).toMatch(new RegExp(`^mailroom: .*${queue}`));
@@ -78,14 +59,14 @@ describe("mailroom run on RabbitMQ: start-up", () => {
         "order_created",
         '{"id":"o-1"}',
         "--transport",
-        amqpUrl({ password: "Wr0ngSecretPw" }, "queue=x"),
+        brokerUrl({ password: "Wr0ngSecretPw" }, "queue=x"),
       ],
       { cwd: dir, fromSources: true },
     );
     expect(send.code).toBe(3);
     expect(send.stderr.trimEnd().split("\n")).toHaveLength(1);
     expect(send.stderr).not.toContain("Wr0ngSecretPw");
-    const stats = await cli(["stats", "--transport", amqpUrl({ vhost: "no-such-vhost" }, "queue=x")], {
+    const stats = await cli(["stats", "--transport", brokerUrl({ vhost: "no-such-vhost" }, "queue=x")], {
       cwd: dir,
       fromSources: true,
     });
@@ -95,9 +76,13 @@ describe("mailroom run on RabbitMQ: start-up", () => {
 
   it("a port nothing listens on, --connect-timeout 2s: a waiting line per try, then one line and exit 3", async () => {
     const port = await closedPort();
-    const r = await runOn(amqpUrl({ port }, `queue=${uniqueName("cli-down")}`), ["--connect-timeout", "2s"], {
-      MAILROOM_PRETTY: "1",
-    });
+    const r = await runOn(
+      brokerUrl({ port }, `queue=${uniqueName("cli-down")}`),
+      ["--connect-timeout", "2s"],
+      {
+        MAILROOM_PRETTY: "1",
+      },
+    );
     expect(r.code).toBe(3);
     const waits = r.lines.slice(0, -1);
     expect(waits.length).toBeGreaterThanOrEqual(1);

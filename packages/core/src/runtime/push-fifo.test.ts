@@ -1,44 +1,20 @@
 import { describe, expect, it } from "vitest";
+import { type RecordingDelivery, recordingDelivery } from "../../test/deliveries.ts";
 import { createApp } from "../app.ts";
-import { decodeEnvelope } from "../codec/codec.ts";
-import { jsonCodec } from "../codec/json.ts";
 import { silentLogger } from "../logger.ts";
-import type { Delivery } from "../transport.ts";
 import { dispatch } from "./push.ts";
 
-const codec = jsonCodec();
-
-/** A constructed push record of a FIFO group, recording what was done to it. */
+/** A constructed push record of a FIFO group. */
 function record(
   name: string,
   data: unknown,
   groupId: string,
   options: { notBefore?: Date; failSettle?: boolean } = {},
-): Delivery & { calls: string[] } {
-  const calls: string[] = [];
+): RecordingDelivery {
   const headers: Record<string, string> = options.notBefore
     ? { "not-before": options.notBefore.toISOString() }
     : {};
-  const envelope = decodeEnvelope(
-    codec,
-    new TextEncoder().encode(JSON.stringify({ name, data })),
-    { headers },
-    { attempt: 1, transport: { kind: "test", queue: "q.fifo", raw: null, groupId } },
-  );
-  const rec = (what: string) => async () => {
-    calls.push(what);
-    if (options.failSettle) throw new Error(`${what} refused`);
-  };
-  return {
-    envelope,
-    calls,
-    ack: rec("ack"),
-    retry: rec("retry"),
-    defer: rec("defer"),
-    release: rec("release"),
-    deadLetter: rec("deadLetter"),
-    extend: rec("extend"),
-  };
+  return recordingDelivery(name, data, { groupId, headers, failSettle: options.failSettle });
 }
 
 describe("push dispatch, FIFO: once a record of a group is not done, every later record of that group is given back", () => {

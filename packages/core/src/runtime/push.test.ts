@@ -1,41 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { recordingDelivery } from "../../test/deliveries.ts";
 import { createApp } from "../app.ts";
-import { decodeEnvelope } from "../codec/codec.ts";
-import { jsonCodec } from "../codec/json.ts";
 import { PermanentError } from "../errors.ts";
 import { silentLogger } from "../logger.ts";
-import type { Delivery } from "../transport.ts";
 import { dispatch } from "./push.ts";
 
-const codec = jsonCodec();
-function delivery(
-  name: string,
-  data: unknown,
-  groupId?: string,
-  log: string[] = [],
-): Delivery & { calls: string[] } {
-  const calls: string[] = [];
-  const body = new TextEncoder().encode(JSON.stringify({ name, data }));
-  const envelope = decodeEnvelope(
-    codec,
-    body,
-    { headers: {} },
-    { attempt: 1, transport: { kind: "test", queue: "q", raw: null, groupId } },
-  );
-  const rec = (what: string) => async () => {
-    calls.push(what);
-    log.push(`${JSON.stringify(data)}:${what}`);
-  };
-  return {
-    envelope,
-    calls,
-    ack: rec("ack"),
-    retry: rec("retry"),
-    defer: rec("defer"),
-    release: rec("release"),
-    deadLetter: rec("deadLetter"),
-    extend: rec("extend"),
-  };
+function delivery(name: string, data: unknown, groupId?: string, log: string[] = []) {
+  return recordingDelivery(name, data, { groupId, log });
 }
 
 describe("push dispatch", () => {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { recordingDelivery } from "../../test/deliveries.ts";
 import { createApp } from "../app.ts";
-import { decodeEnvelope } from "../codec/codec.ts";
-import { jsonCodec } from "../codec/json.ts";
 import { ConfigError, TransportError } from "../errors.ts";
 import { silentLogger } from "../logger.ts";
 import { HandlerSpy } from "../testkit/spy.ts";
@@ -12,22 +11,7 @@ const quiet = { logger: silentLogger };
 
 /** A constructed delivery of a FIFO group that records what was done to it. */
 function groupDelivery(i: number, group: string, log: string[]): Delivery {
-  const envelope = decodeEnvelope(
-    jsonCodec(),
-    new TextEncoder().encode(JSON.stringify({ name: "step", data: { i } })),
-    { id: `${group}${i}`, headers: {} },
-    { attempt: 1, transport: { kind: "test", queue: "q", raw: null, groupId: group } },
-  );
-  const rec = (what: string) => async () => void log.push(`${group}${i}:${what}`);
-  return {
-    envelope,
-    ack: rec("ack"),
-    retry: rec("retry"),
-    defer: rec("defer"),
-    release: rec("release"),
-    deadLetter: rec("deadLetter"),
-    extend: rec("extend"),
-  };
+  return recordingDelivery("step", { i }, { groupId: group, id: `${group}${i}`, log, label: `${group}${i}` });
 }
 
 /** A source that hands out the given batches once, then long-polls empty until aborted. */
