@@ -2,7 +2,6 @@ import {
   type Codec,
   type DecodeFailure,
   type Envelope,
-  Headers,
   isDecodeFailure,
   TransportError,
 } from "@mailroom/core";

@@ -131,7 +131,11 @@ describe("Worker start-up", () => {
 
   it("registers for background settle errors: they are counted and emitted", async () => {
     let report: BackgroundErrorListener | undefined;
-    const source = scripted([], { onBackgroundError: (l) => void (report = l) });
+    const source = scripted([], {
+      onBackgroundError(listener) {
+        report = listener;
+      },
+    });
     const worker = new Worker(createApp({ name: "t", ...quiet }), source, quiet);
     const errors: unknown[] = [];
     worker.on("settleError", (e) => errors.push(e));
