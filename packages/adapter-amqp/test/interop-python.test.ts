@@ -6,6 +6,7 @@ import {
   isDecodeFailure,
   jsonCodec,
   PermanentError,
+  RELAXED_MESSAGE_NAME,
   silentLogger,
 } from "@mailroom/core";
 import { HandlerSpy } from "@mailroom/core/testkit";
@@ -542,12 +543,48 @@ describe("pika headers of every AMQP type", () => {
   });
 });
 
-describe("names Mailroom cannot register", () => {
-  it("a pika message named order.created or OrderCreated is dead-lettered as unknown, not lost", async () => {
+describe("names producers send", () => {
+  it("a handler's aliases take pika's order.created and OrderCreated; a relaxed app registers Order.Paid itself", async () => {
+    const queue = uniqueName("py-aliases");
+    const app = createApp({
+      name: "interop",
+      logger: silentLogger,
+      names: { pattern: RELAXED_MESSAGE_NAME },
+    });
+    const seen: Array<{ name: string; data: unknown }> = [];
+    app.handle("order_created", { aliases: ["order.created", "OrderCreated"] }, (data, ctx) => {
+      seen.push({ name: ctx.envelope.name, data });
+    });
+    app.handle("Order.Paid", (data, ctx) => {
+      seen.push({ name: ctx.envelope.name, data });
+    });
+    const { spy } = await work(app, transport(queue));
+    await runPython(py("pika_publish.py"), [
+      ...["--url", AMQP_URL, "--queue", queue, "--mode", "legacy"],
+      ...[
+        "--messages",
+        JSON.stringify([
+          { name: "order.created", data: { id: 1 } },
+          { name: "OrderCreated", data: { id: 2 } },
+          { name: "Order.Paid", data: { id: 3 } },
+        ]),
+      ],
+    ]);
+    await spy.waitFor({ outcome: "ack", count: 3 });
+    expect(seen.sort((a, b) => a.name.localeCompare(b.name))).toEqual(
+      [
+        { name: "Order.Paid", data: { id: 3 } },
+        { name: "order.created", data: { id: 1 } },
+        { name: "OrderCreated", data: { id: 2 } },
+      ].sort((a, b) => a.name.localeCompare(b.name)),
+    );
+  });
+
+  it("a pika message named order.created or OrderCreated, with no alias for it, is dead-lettered as unknown, not lost", async () => {
     const queue = uniqueName("py-names");
     const app = createApp({ name: "interop", logger: silentLogger });
     app.handle("order_created", () => {});
-    // Handler names are lowercase, digits and underscores: these cannot be registered at all.
+    // By default handler names are lowercase, digits and underscores (aliases take the others).
     expect(() => app.handle("order.created", () => {})).toThrow(/invalid message name/);
     const { spy } = await work(app, transport(queue));
     await runPython(py("pika_publish.py"), [

@@ -188,8 +188,9 @@ describe("queue commands: clear errors", () => {
     const j = await cli(["send", "a", "{nope}", "--transport", queue], { cwd: dir });
     expect(j.code).toBe(2);
     expect(j.stderr).toMatch(/^mailroom: the message argument:1:2: not valid JSON/);
-    const n = await cli(["send", "OrderCreated", "{}", "--transport", queue], { cwd: dir });
-    expect(n.stderr).toContain('"OrderCreated" is not a message name');
+    const n = await cli(["send", '{"id":1}', "{}", "--transport", queue], { cwd: dir });
+    expect(n.code).toBe(2);
+    expect(n.stderr).toContain('"{"id":1}" is not a message name');
     writeFileSync(join(dir, "m.json"), JSON.stringify([{ name: "a", data: 1 }, { data: 2 }]));
     const e = await cli(["send", "-", "@m.json", "--transport", queue], { cwd: dir });
     expect(e.stderr).toContain('m.json, entry #2: expected a message { "name": "…", "data": … }');

@@ -3,6 +3,7 @@ import { describe, expect, expectTypeOf, it } from "vitest";
 import { z } from "zod";
 import { createApp } from "./app.ts";
 import { defineHandler, registerAll } from "./definition.ts";
+import { RELAXED_MESSAGE_NAME } from "./envelope.ts";
 import { ConfigError, PermanentError } from "./errors.ts";
 import { silentLogger } from "./logger.ts";
 import { testApp } from "./testkit/index.ts";
@@ -193,5 +194,45 @@ describe("handler definitions", () => {
       /already registered at .*app\.test\.ts:\d+; the second registration is at .*app\.test\.ts:\d+/,
     );
     expect(first.source).not.toBe(second.source);
+  });
+});
+
+describe("names producers send", () => {
+  it("a handler's aliases run it for a producer's names; the envelope keeps the name as sent", async () => {
+    const app = createApp({ name: "t", logger: silentLogger });
+    const seen: string[] = [];
+    app.handle("order_created", { aliases: ["order.created", "OrderCreated"] }, (_d, ctx) => {
+      seen.push(ctx.envelope.name);
+    });
+    const t = testApp(app);
+    for (const name of ["order_created", "order.created", "OrderCreated"]) {
+      expect((await t.send(name, {})).outcome.kind).toBe("ack");
+    }
+    expect((await t.send("order-created", {})).outcome).toEqual({
+      kind: "deadLetter",
+      reason: "unknown_message_name: order-created",
+    });
+    expect(seen).toEqual(["order_created", "order.created", "OrderCreated"]);
+    expect(app.names().sort()).toEqual(["OrderCreated", "order.created", "order_created"]);
+    expect(app.handlerNames()).toEqual(["order_created"]);
+  });
+
+  it("the app's names option: a relaxed pattern for handler names, and aliases by producer name", async () => {
+    const app = createApp({
+      name: "t",
+      logger: silentLogger,
+      names: { pattern: RELAXED_MESSAGE_NAME, aliases: { "legacy/OrderPaid": "Order.Paid" } },
+    });
+    app.handle("Order.Paid", () => {});
+    expect((await testApp(app).send("legacy/OrderPaid", {})).outcome.kind).toBe("ack");
+    expect(() => app.handle("has space", () => {})).toThrow(/does not match the app's names.pattern/);
+  });
+
+  it("an alias that is another handler's name (or alias) is refused, naming both places", () => {
+    const app = createApp({ name: "t", logger: silentLogger });
+    app.handle("order_created", { aliases: ["order.created"] }, () => {});
+    expect(() => app.handle("order_paid", { aliases: ["order.created"] }, () => {})).toThrow(
+      /a handler for "order\.created" is already registered at .*app\.test\.ts:\d+ \(as an alias of "order_created"\)/,
+    );
   });
 });

@@ -17,6 +17,11 @@ export interface HandlerOptions<S extends StandardSchemaV1 | undefined = undefin
   timeoutMs?: number;
   /** Middleware around this handler only, inside the app's. */
   middleware?: Middleware[];
+  /**
+   * Other names producers send for this message (`order.created`, `OrderCreated`): a message
+   * under any of them runs this handler. Any non-empty text; each name still has one handler.
+   */
+  aliases?: readonly string[];
 }
 
 /** A message handler: return to ack, throw to retry, throw `PermanentError` to dead-letter. */
@@ -93,6 +98,20 @@ export interface AppOptions {
   middleware?: Middleware[];
   /** Messages with no handler: `deadLetter` (default, reason `unknown_message_name`) or `ack` (drop). */
   unknownMessages?: UnknownMessagePolicy;
+  /** Which names handlers may be registered under, and producers' names for them. */
+  names?: NameOptions;
+}
+
+/** How an app names its messages. */
+export interface NameOptions {
+  /**
+   * Names handlers may be registered under. Default `MESSAGE_NAME` (lowercase letters, digits and
+   * underscores: `order_created`); `RELAXED_MESSAGE_NAME` also takes upper case, dots, dashes,
+   * colons and slashes (`Order.Created`, `orders/created`), as other producers name messages.
+   */
+  pattern?: RegExp;
+  /** A producer's name → the handler's name where they differ: `{ "order.created": "order_created" }`. */
+  aliases?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -112,7 +131,11 @@ export class App {
   readonly timeoutMs: number | undefined;
   readonly middleware: Middleware[];
   readonly unknownMessages: UnknownMessagePolicy;
+  /** Every accepted name — handler names and their aliases — to its registration. */
   readonly #handlers = new Map<string, Registration>();
+  readonly #namePattern: RegExp;
+  /** The app's aliases by the handler name they point to, applied when that handler registers. */
+  readonly #appAliases = new Map<string, string[]>();
   #batchHandlers = 0;
 
   constructor(options: AppOptions) {
@@ -123,6 +146,12 @@ export class App {
     this.timeoutMs = options.timeoutMs;
     this.middleware = [...(options.middleware ?? [])];
     this.unknownMessages = options.unknownMessages ?? "deadLetter";
+    this.#namePattern = options.names?.pattern ?? MESSAGE_NAME;
+    for (const [alias, target] of Object.entries(options.names?.aliases ?? {})) {
+      const list = this.#appAliases.get(target) ?? [];
+      list.push(alias);
+      this.#appAliases.set(target, list);
+    }
   }
 
   /** Register the handler for `name`. Registering a name twice throws, naming both places. */
@@ -179,9 +208,14 @@ export class App {
     return this.#batchHandlers > 0;
   }
 
-  /** Registered message names. */
+  /** Every name this app handles: handler names and their aliases (brokers bind by these). */
   names(): string[] {
     return [...this.#handlers.keys()];
+  }
+
+  /** The handlers' own names, one per handler. */
+  handlerNames(): string[] {
+    return [...this.#handlers].filter(([key, reg]) => key === reg.name).map(([key]) => key);
   }
 
   #register(
@@ -192,20 +226,28 @@ export class App {
     batch: { maxSize?: number; maxWaitMs?: number },
     source: string = callSite(),
   ): this {
-    if (!MESSAGE_NAME.test(name)) {
+    if (!this.#namePattern.test(name)) {
       throw new ConfigError(
-        `invalid message name "${name}": use lowercase letters, digits and underscores, starting with a letter (e.g. order_created)`,
+        this.#namePattern === MESSAGE_NAME
+          ? `invalid message name "${name}": use lowercase letters, digits and underscores, starting with a letter (e.g. order_created), or accept producers' names with the handler option aliases or createApp({ names })`
+          : `invalid message name "${name}": it does not match the app's names.pattern ${this.#namePattern}`,
       );
     }
     if (typeof fn !== "function") throw new ConfigError(`handler for "${name}" is not a function`);
-    const existing = this.#handlers.get(name);
-    if (existing) {
-      throw new ConfigError(
-        `a handler for "${name}" is already registered at ${existing.source}; the second registration is at ${source}. Each message name has exactly one handler.`,
-      );
+    const accepted = [name, ...(options.aliases ?? []), ...(this.#appAliases.get(name) ?? [])];
+    for (const key of accepted) {
+      if (typeof key !== "string" || key.length === 0 || key.length > 255) {
+        throw new ConfigError(`an alias of "${name}" must be a name of 1 to 255 characters`);
+      }
+      const existing = this.#handlers.get(key);
+      if (existing) {
+        throw new ConfigError(
+          `a handler for "${key}" is already registered at ${existing.source}${existing.name === key ? "" : ` (as an alias of "${existing.name}")`}; the second registration is at ${source}. Each message name has exactly one handler.`,
+        );
+      }
     }
     if (mode === "batch") this.#batchHandlers++;
-    this.#handlers.set(name, {
+    const registration: Registration = {
       name,
       mode,
       schema: options.schema,
@@ -216,7 +258,8 @@ export class App {
       maxSize: batch.maxSize ?? 10,
       maxWaitMs: batch.maxWaitMs ?? 100,
       source,
-    });
+    };
+    for (const key of accepted) this.#handlers.set(key, registration);
     return this;
   }
 }

@@ -25,6 +25,12 @@ export const Headers = {
 /** Message names: lowercase letters, digits and underscores, starting with a letter (`order_created`). */
 export const MESSAGE_NAME = /^[a-z][a-z0-9_]*$/;
 
+/**
+ * Names as other producers send them: a letter, then letters of either case, digits, and
+ * `_ . - : /` (`OrderCreated`, `order.created`, `orders/created-v2`). For `createApp({ names: { pattern } })`.
+ */
+export const RELAXED_MESSAGE_NAME = /^[A-Za-z][A-Za-z0-9_.:/-]*$/;
+
 /** Where a delivery came from: the provider's own message is in `raw`, for escape hatches. */
 export interface TransportInfo {
   /** Transport kind: `memory`, `sqlite`, `sqs`, `mns`, `amqp`, `azure`, … */

@@ -60,7 +60,7 @@ export function reportWorker(worker: Worker, app: App, options: ReportOptions, i
 
 /** The line `mailroom run` prints once its worker is connected and about to receive. */
 export function bannerLine(app: App, shownUrl: string, queue: string, untilEmpty: boolean): string {
-  const names = app.names();
+  const names = app.handlerNames();
   const mode = untilEmpty ? "until the queue is empty" : "until SIGTERM / Ctrl-C";
   const handlers = `${names.length} handler${names.length === 1 ? "" : "s"} (${names.join(", ")})`;
   return `mailroom run: ${handlers} on ${shownUrl}, queue "${queue}", ${mode}`;

@@ -1,8 +1,8 @@
 import {
-  MESSAGE_NAME,
   type Outgoing,
   type PublishOptions,
   parseDuration,
+  RELAXED_MESSAGE_NAME,
   redact,
   uuidv7,
 } from "@mailroom/core";
@@ -97,9 +97,11 @@ async function toMessages(name: string, payload: string, group: string | undefin
 }
 
 function checkName(name: string, source: string | undefined): void {
-  if (!MESSAGE_NAME.test(name)) {
+  // Consumers decide which names they take (a handler may alias a producer's `order.created`),
+  // so any name a producer could send goes; the check catches a payload given as the name.
+  if (!RELAXED_MESSAGE_NAME.test(name)) {
     throw new CliError(
-      `"${name}"${source ? ` (in ${source})` : ""} is not a message name: use lowercase letters, digits and underscores, starting with a letter (e.g. order_created); use - as the name to send messages { "name", "data" } from a file`,
+      `"${name}"${source ? ` (in ${source})` : ""} is not a message name: start with a letter, then letters, digits and _ . - : / (e.g. order_created); use - as the name to send messages { "name", "data" } from a file`,
     );
   }
 }
