@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { bridgeCommand } from "./commands/bridge.ts";
 import { dlqListCommand, dlqRedriveCommand } from "./commands/dlq.ts";
 import { localCommand } from "./commands/local.ts";
 import { runCommand } from "./commands/run.ts";
@@ -72,6 +73,25 @@ export function buildProgram(exit: (code: number) => void, io: Output = stdio): 
       "at start-up, how long to wait for a transport that is not reachable yet: 30s, 2m; 0 = fail at once (env MAILROOM_CONNECT_TIMEOUT; default: 60s)",
     )
     .action(async (o) => exit(await runCommand(o, io)));
+
+  program
+    .command("bridge")
+    .description("move messages from one transport to another (at-least-once, keeping id and lineage)")
+    .requiredOption("--from <url>", "transport URL to move messages from")
+    .requiredOption("--to <url>", "transport URL to move them to")
+    .option("--names <a,b>", "move only these message names (default: every name)")
+    .option(
+      "--others <what>",
+      "with --names, other names: dead-letter (default, kept on the source) or ack (dropped)",
+    )
+    .option("--until-empty", "exit with a summary once the source is drained")
+    .option("--concurrency <n>", "most messages moved at once (default: 16)", positiveInt)
+    .option(
+      "--connect-timeout <duration>",
+      "how long to wait for an unreachable source at start-up (default: 60s)",
+    )
+    .option("--json", "the summary as JSON on stdout")
+    .action(async (o) => exit(await bridgeCommand(o, io)));
 
   program
     .command("send")

@@ -236,3 +236,21 @@ describe("names producers send", () => {
     );
   });
 });
+
+describe("handleUnknown", () => {
+  it("runs for every name without a handler of its own; named handlers still win; a second one is refused", async () => {
+    const app = createApp({ name: "t", logger: silentLogger });
+    const seen: string[] = [];
+    app.handle("known", () => {
+      seen.push("known");
+    });
+    app.handleUnknown({}, (_d, ctx) => {
+      seen.push(`unknown ${ctx.envelope.name}`);
+    });
+    const t = testApp(app);
+    expect((await t.send("known", {})).outcome.kind).toBe("ack");
+    expect((await t.send("anything.Else", {})).outcome.kind).toBe("ack");
+    expect(seen).toEqual(["known", "unknown anything.Else"]);
+    expect(() => app.handleUnknown({}, () => {})).toThrow(/already registered at .*app\.test\.ts/);
+  });
+});

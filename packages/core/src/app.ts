@@ -133,6 +133,7 @@ export class App {
   readonly unknownMessages: UnknownMessagePolicy;
   /** Every accepted name — handler names and their aliases — to its registration. */
   readonly #handlers = new Map<string, Registration>();
+  #unknown: Registration | undefined;
   readonly #namePattern: RegExp;
   /** The app's aliases by the handler name they point to, applied when that handler registers. */
   readonly #appAliases = new Map<string, string[]>();
@@ -198,9 +199,40 @@ export class App {
     return this;
   }
 
-  /** The registration for `name`, if any. */
+  /** The registration for `name`: its handler (or the handler it is an alias of), else the `handleUnknown` one, if any. */
   lookup(name: string): Registration | undefined {
-    return this.#handlers.get(name);
+    return this.#handlers.get(name) ?? this.#unknown;
+  }
+
+  /**
+   * Register the handler for every message whose name has no handler of its own — a router's
+   * default route, for bridges and catch-all consumers. It replaces `unknownMessages`. Its
+   * registration is named `*`; the envelope carries the name as sent.
+   *
+   * @example
+   * app.handleUnknown({}, async (data, ctx) => forward(ctx.envelope));
+   */
+  handleUnknown(options: HandlerOptions<undefined>, fn: Handler<unknown>): this {
+    if (typeof fn !== "function") throw new ConfigError("the handler for unknown names is not a function");
+    const source = callSite();
+    if (this.#unknown) {
+      throw new ConfigError(
+        `a handler for unknown names is already registered at ${this.#unknown.source}; the second registration is at ${source}`,
+      );
+    }
+    this.#unknown = {
+      name: "*",
+      mode: "single",
+      schema: undefined,
+      retry: retryPolicy(options.retry, this.retry),
+      timeoutMs: options.timeoutMs ?? this.timeoutMs,
+      middleware: options.middleware ?? [],
+      fn,
+      maxSize: 1,
+      maxWaitMs: 0,
+      source,
+    };
+    return this;
   }
 
   /** True when any handler is a batch handler (runtimes skip batching work otherwise). */

@@ -137,7 +137,7 @@ export async function runCommand(options: RunOptions, io: Output = stdio): Promi
  * `ConfigError` from its start-up check: credentials, queue, vhost, dead-letter destination)
  * or stayed unreachable past the connect timeout.
  */
-function startupFailure(error: unknown, shownUrl: string, limitMs: number): unknown {
+export function startupFailure(error: unknown, shownUrl: string, limitMs: number): unknown {
   if (error instanceof ConfigError) {
     return new CliError(error.message, { cause: error, exitCode: ExitCode.unavailable });
   }
@@ -153,7 +153,7 @@ function startupFailure(error: unknown, shownUrl: string, limitMs: number): unkn
 }
 
 /** The connect timeout in ms: the option, else `$MAILROOM_CONNECT_TIMEOUT`, else 60 s. */
-function connectTimeout(option: string | undefined, env: NodeJS.ProcessEnv = process.env): number {
+export function connectTimeout(option: string | undefined, env: NodeJS.ProcessEnv = process.env): number {
   const [text, from] =
     option !== undefined ? [option, "--connect-timeout"] : [env[CONNECT_TIMEOUT_ENV], CONNECT_TIMEOUT_ENV];
   if (text === undefined || text === "") return DEFAULT_CONNECT_TIMEOUT_MS;
@@ -168,7 +168,7 @@ function connectTimeout(option: string | undefined, env: NodeJS.ProcessEnv = pro
  * Whether worker logs print as human lines: `$MAILROOM_PRETTY` (`1` yes, `0` no) when set, else
  * whether stderr is a terminal.
  */
-function terminalOutput(io: Output, env: NodeJS.ProcessEnv = process.env): boolean {
+export function terminalOutput(io: Output, env: NodeJS.ProcessEnv = process.env): boolean {
   const forced = env[PRETTY_ENV];
   if (forced === "1") return true;
   if (forced === "0") return false;
