@@ -33,11 +33,31 @@ function nonNegativeInt(value: string): number {
 const TRANSPORT_HELP = "transport URL (default: $MAILROOM_TRANSPORT, else sqlite:./.mailroom/queue.db)";
 const HANDLERS_HELP = "directory of handler files, one per message name (default: ./handlers)";
 
+/** `mailroom run`'s own arguments, for the workers of `--workers N`: without `--workers` and the health options. */
+function runArgs(rawArgs: readonly string[]): string[] {
+  const args = rawArgs.slice(rawArgs.indexOf("run") + 1);
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const flag = a.split("=")[0]!;
+    if (["--workers", "--health-port", "--health-host"].includes(flag)) {
+      if (!a.includes("=")) i++;
+      continue;
+    }
+    out.push(a);
+  }
+  return out;
+}
+
 /**
  * The `mailroom` command tree. Each action stores its exit code through `exit`; errors are
  * thrown to `main`, which prints them.
  */
-export function buildProgram(exit: (code: number) => void, io: Output = stdio): Command {
+export function buildProgram(
+  exit: (code: number) => void,
+  io: Output = stdio,
+  argv: readonly string[] = process.argv,
+): Command {
   const program = new Command("mailroom")
     .description("Run Mailroom message handlers locally, as a worker, and manage the queue.")
     .version(version(), "-V, --version", "print the version")
@@ -69,10 +89,15 @@ export function buildProgram(exit: (code: number) => void, io: Output = stdio): 
     )
     .option("--health-host <host>", "interface for --health-port (default: 127.0.0.1; 0.0.0.0 in containers)")
     .option(
+      "--workers <n>",
+      "run N worker processes under a supervisor that restarts a crashed one and drains all on SIGTERM (default: 1)",
+      positiveInt,
+    )
+    .option(
       "--connect-timeout <duration>",
       "at start-up, how long to wait for a transport that is not reachable yet: 30s, 2m; 0 = fail at once (env MAILROOM_CONNECT_TIMEOUT; default: 60s)",
     )
-    .action(async (o) => exit(await runCommand(o, io)));
+    .action(async (o) => exit(await runCommand({ ...o, argv: runArgs(argv) }, io)));
 
   program
     .command("bridge")
@@ -140,9 +165,13 @@ export function buildProgram(exit: (code: number) => void, io: Output = stdio): 
  */
 export async function main(argv: string[], io: Output = stdio): Promise<number> {
   let code: number = ExitCode.ok;
-  const program = buildProgram((c) => {
-    code = c;
-  }, io);
+  const program = buildProgram(
+    (c) => {
+      code = c;
+    },
+    io,
+    argv,
+  );
   try {
     await program.parseAsync(argv);
     return code;

@@ -14,6 +14,7 @@ import { logLevelFromEnv, terminalLogger } from "../log.ts";
 import { type Output, stdio } from "../output.ts";
 import { openCliTransport, transportUrl } from "../transport.ts";
 import { bannerLine, PRINTED_FROM_EVENTS, reportWorker } from "./run-report.ts";
+import { supervise, WORKER_INDEX_ENV } from "./supervise.ts";
 
 /** The environment variable that sets `--connect-timeout`. */
 export const CONNECT_TIMEOUT_ENV = "MAILROOM_CONNECT_TIMEOUT";
@@ -44,6 +45,10 @@ export interface RunOptions {
    * (`30s`, `2m`; `0` fails at once). Default `$MAILROOM_CONNECT_TIMEOUT`, else 60 s.
    */
   connectTimeout?: string;
+  /** Worker processes under a supervisor (`--workers N`). Default 1: this process is the worker. */
+  workers?: number;
+  /** The command's own arguments, for the supervisor to start each worker with. */
+  argv?: string[];
 }
 
 /** What `mailroom run` reports when it stops. */
@@ -68,6 +73,19 @@ export interface RunSummary {
  * `connectTimeout`, one line per try.
  */
 export async function runCommand(options: RunOptions, io: Output = stdio): Promise<number> {
+  if ((options.workers ?? 1) > 1) {
+    const envPort = process.env.MAILROOM_HEALTH_PORT;
+    return supervise(
+      {
+        workers: options.workers!,
+        args: options.argv ?? [],
+        healthPort: options.healthPort ?? (envPort ? Number(envPort) : undefined),
+        healthHost: options.healthHost ?? process.env.MAILROOM_HEALTH_HOST,
+        untilEmpty: options.untilEmpty ?? false,
+      },
+      io,
+    );
+  }
   const url = transportUrl(options.transport);
   const shownUrl = redact(url);
   const connectTimeoutMs = connectTimeout(options.connectTimeout);
@@ -107,6 +125,9 @@ export async function runCommand(options: RunOptions, io: Output = stdio): Promi
         labels: { app: app.name },
       });
       io.err(`health: ${health.url}/healthz, metrics: ${health.url}/metrics`);
+      // A worker of `--workers N` tells its supervisor where its figures are.
+      if (process.send && process.env[WORKER_INDEX_ENV] !== undefined)
+        process.send({ type: "health", url: health.url });
     }
     const started = performance.now();
     try {

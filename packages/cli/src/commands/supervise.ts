@@ -1,0 +1,192 @@
+import { type ChildProcess, fork } from "node:child_process";
+import { createServer, type Server } from "node:http";
+import { ExitCode } from "../errors.ts";
+import { formatDuration } from "../format.ts";
+import { mergeMetrics } from "../metrics.ts";
+import type { Output } from "../output.ts";
+
+/** The environment variable a supervised worker finds its index in (0 … N−1). */
+export const WORKER_INDEX_ENV = "MAILROOM_WORKER_INDEX";
+
+/** A message a supervised worker sends its supervisor over IPC. */
+export interface WorkerReport {
+  type: "health";
+  /** Where the worker serves /healthz and /metrics. */
+  url: string;
+}
+
+/** Options of the supervisor of `mailroom run --workers N`. */
+export interface SuperviseOptions {
+  workers: number;
+  /** `mailroom run`'s arguments for each worker (without `--workers` and the health options). */
+  args: string[];
+  /** Serve the merged /metrics and /healthz of all workers here. */
+  healthPort?: number | undefined;
+  healthHost?: string | undefined;
+  /** Each worker stops when the queue is drained; the supervisor then stops too. */
+  untilEmpty: boolean;
+}
+
+interface Slot {
+  index: number;
+  child?: ChildProcess | undefined;
+  healthUrl?: string | undefined;
+  restarts: number;
+  startedAt: number;
+  done: boolean;
+}
+
+/** Restart delays after a crash: 1 s doubling to 30 s; a worker that ran a minute starts over at 1 s. */
+const RESTART_MIN_MS = 1_000;
+const RESTART_MAX_MS = 30_000;
+const STABLE_AFTER_MS = 60_000;
+
+/**
+ * `mailroom run --workers N`: N worker processes of this same command. A worker that crashes
+ * (exits other than 0, or is killed) is started again with backoff; SIGTERM / SIGINT is passed
+ * to every worker, which drain, and the supervisor exits once all have. With `--health-port`, the
+ * supervisor serves every worker's metrics (labelled `worker="i"`) and a /healthz that is ok
+ * while every worker's is.
+ */
+export async function supervise(options: SuperviseOptions, io: Output): Promise<number> {
+  const slots: Slot[] = Array.from({ length: options.workers }, (_, index) => ({
+    index,
+    restarts: 0,
+    startedAt: 0,
+    done: false,
+  }));
+  let stopping = false;
+  let server: Server | undefined;
+  const began = performance.now();
+  let finished: () => void = () => {};
+  const allDone = new Promise<void>((resolve) => {
+    finished = resolve;
+  });
+  const checkDone = () => {
+    if (slots.every((s) => s.done)) finished();
+  };
+
+  const start = (slot: Slot) => {
+    const args = ["run", ...options.args, "--workers", "1"];
+    if (options.healthPort !== undefined) args.push("--health-port", "0");
+    const child = fork(process.argv[1]!, args, {
+      env: { ...process.env, [WORKER_INDEX_ENV]: String(slot.index) },
+      execArgv: process.execArgv,
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    slot.child = child;
+    slot.startedAt = Date.now();
+    slot.healthUrl = undefined;
+    child.on("message", (m: WorkerReport) => {
+      if (m && m.type === "health" && typeof m.url === "string") slot.healthUrl = m.url;
+    });
+    child.on("exit", (code, signal) => {
+      slot.child = undefined;
+      if (stopping || (code === 0 && options.untilEmpty)) {
+        slot.done = true;
+        checkDone();
+        return;
+      }
+      if (Date.now() - slot.startedAt > STABLE_AFTER_MS) slot.restarts = 0;
+      const delay = Math.min(RESTART_MAX_MS, RESTART_MIN_MS * 2 ** slot.restarts);
+      slot.restarts++;
+      io.err(
+        `! worker ${slot.index} ${signal ? `was killed (${signal})` : `exited with code ${code}`}; starting it again in ${formatDuration(delay)}`,
+      );
+      setTimeout(() => {
+        if (stopping) {
+          slot.done = true;
+          checkDone();
+        } else start(slot);
+      }, delay).unref();
+    });
+  };
+
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    io.err(`mailroom run: stopping ${options.workers} workers (each drains its in-flight messages)`);
+    for (const slot of slots) {
+      if (slot.child) slot.child.kill("SIGTERM");
+      else slot.done = true;
+    }
+    checkDone();
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+
+  io.err(`mailroom run: supervising ${options.workers} worker processes`);
+  for (const slot of slots) start(slot);
+  if (options.healthPort !== undefined) {
+    server = await serveMerged(slots, options.healthPort, options.healthHost ?? "127.0.0.1");
+    const address = server.address();
+    const port = typeof address === "object" && address ? address.port : options.healthPort;
+    io.err(
+      `health: http://${options.healthHost ?? "127.0.0.1"}:${port}/healthz, metrics: …/metrics (all workers)`,
+    );
+  }
+  await allDone;
+  process.off("SIGTERM", stop);
+  process.off("SIGINT", stop);
+  server?.close();
+  io.err(
+    `mailroom run: ${options.workers} workers stopped after ${formatDuration(performance.now() - began)}`,
+  );
+  return ExitCode.ok;
+}
+
+/** /metrics: every worker's, merged with a `worker` label; /healthz: ok while every worker's is. */
+async function serveMerged(slots: Slot[], port: number, host: string): Promise<Server> {
+  const server = createServer(async (req, res) => {
+    const live = slots.filter((s) => s.healthUrl);
+    if (req.url === "/metrics") {
+      const texts = await Promise.all(
+        live.map(async (s) => ({
+          labels: { worker: String(s.index) },
+          text: await fetchText(`${s.healthUrl}/metrics`),
+        })),
+      );
+      res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+      res.end(
+        mergeMetrics(
+          texts.filter((t): t is { labels: { worker: string }; text: string } => t.text !== undefined),
+        ),
+      );
+      return;
+    }
+    if (req.url === "/healthz") {
+      const workers = await Promise.all(
+        slots.map(async (s) => ({
+          worker: s.index,
+          ok: s.healthUrl !== undefined && (await fetchOk(`${s.healthUrl}/healthz`)),
+        })),
+      );
+      const ok = workers.every((w) => w.ok);
+      res.writeHead(ok ? 200 : 503, { "content-type": "application/json" });
+      res.end(JSON.stringify({ ok, workers }));
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  return server;
+}
+
+async function fetchText(url: string): Promise<string | undefined> {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    return r.ok ? await r.text() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function fetchOk(url: string): Promise<boolean> {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    await r.body?.cancel();
+    return r.ok;
+  } catch {
+    return false;
+  }
+}
