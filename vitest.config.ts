@@ -4,7 +4,13 @@ export default defineConfig({
   resolve: { conditions: ["@mailroom/source"] },
   ssr: { resolve: { conditions: ["@mailroom/source"] } },
   test: {
-    include: ["packages/*/src/**/*.test.ts", "packages/*/test/**/*.test.ts", "examples/**/*.test.ts"],
+    include: [
+      "packages/*/src/**/*.test.ts",
+      "packages/*/test/**/*.test.ts",
+      "examples/**/*.test.ts",
+      "functions/**/*.test.ts",
+      "infra/**/*.test.ts",
+    ],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
