@@ -1,4 +1,4 @@
-import { MailroomError, RefusedError, TransportError } from "@mailroom/core";
+import { MailroomError, RefusedError, RequestTimeoutError, TransportError } from "@mailroom/core";
 
 /**
  * Publishes made while the broker is unreachable wait in a bounded buffer; this is thrown when
@@ -40,15 +40,4 @@ export class PublishRejectedError extends TransportError {
 export class TopologyError extends RefusedError {}
 
 /** An RPC request got no reply within its timeout. */
-export class RpcTimeoutError extends MailroomError {
-  readonly requestName: string;
-  readonly timeoutMs: number;
-  constructor(name: string, timeoutMs: number) {
-    super(
-      "rpc_timeout",
-      `no reply to "${name}" within ${timeoutMs} ms: is a worker handling "${name}" running, and does it return a value?`,
-    );
-    this.requestName = name;
-    this.timeoutMs = timeoutMs;
-  }
-}
+export class RpcTimeoutError extends RequestTimeoutError {}

@@ -1,4 +1,11 @@
-import { ConfigError, type Outgoing, TransportError, uuidv7 } from "@mailroom/core";
+import {
+  ConfigError,
+  type RequestOptions as CoreRequestOptions,
+  type Outgoing,
+  type Requester,
+  TransportError,
+  uuidv7,
+} from "@mailroom/core";
 import { toEncodeInput } from "@mailroom/core/transport";
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
 import type { AmqpConnection, ChannelUser } from "./connection.ts";
@@ -9,15 +16,8 @@ import { destinationOf } from "./publisher.ts";
 
 const REPLY_TO = "amq.rabbitmq.reply-to";
 
-/** Options of one request. */
-export interface RequestOptions {
-  /** Give up after this long, ms. Default 30,000. */
-  timeout?: number;
-  /** Destination override, as `Outgoing.to`: `exchange:routingKey` or a queue name. */
-  to?: string;
-  headers?: Record<string, string>;
-  signal?: AbortSignal;
-}
+/** Options of one request; `to` may be `exchange:routingKey` or a queue name. */
+export type RequestOptions = CoreRequestOptions;
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -36,7 +36,7 @@ interface Pending {
  * const rpc = transport.rpcClient();
  * const price = await rpc.request("quote_price", { sku: "A1" }, { timeout: 5_000 });
  */
-export class RpcClient implements ChannelUser {
+export class RpcClient implements ChannelUser, Requester {
   readonly #conn: AmqpConnection;
   readonly #options: ResolvedOptions;
   readonly #pending = new Map<string, Pending>();

@@ -72,6 +72,11 @@ export class AmqpTransport implements Transport {
     return client;
   }
 
+  /** The request / reply client of this transport (`mailroom request`): the direct reply-to `rpcClient`. */
+  requester(): RpcClient {
+    return this.rpcClient();
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.#closables].map((c) => c.close().catch(() => {})));
     this.#closables.clear();

@@ -1,4 +1,12 @@
-import { ConfigError, jsonCodec, type Transport } from "@mailroom/core";
+import {
+  ConfigError,
+  jsonCodec,
+  type ReplyQueue,
+  type Requester,
+  type Transport,
+  uuidv7,
+} from "@mailroom/core";
+import { QueueRequester } from "@mailroom/core/transport";
 import { Acker } from "./acker.ts";
 import { MnsAdmin } from "./admin.ts";
 import { MnsClient } from "./client/client.ts";
@@ -73,6 +81,39 @@ export class MnsTransport implements Transport {
       codec: this.options.codec ?? jsonCodec({ embedMeta: true }),
       encodeCodec: this.#encodeCodec,
     });
+  }
+
+  /**
+   * Request / reply through a queue of the requester's own (`mailroom-reply-<uuid>`, created on
+   * the first request, deleted on close).
+   */
+  requester(): Requester {
+    return new QueueRequester(this.publisher(), () => this.openReplyQueue());
+  }
+
+  /** Create a reply queue and a long-poll source on it; `close` deletes the queue. */
+  async openReplyQueue(): Promise<ReplyQueue> {
+    const name = `mailroom-reply-${uuidv7()}`;
+    await this.client.createQueue(name, { visibilityTimeoutSeconds: 30 });
+    const acker = new Acker(this.client, name, this.options.ackFlushMs ?? 10);
+    const source = new MnsSource({
+      client: this.client,
+      queue: name,
+      deadLetterQueue: this.deadLetterQueue,
+      acker,
+      encodeCodec: this.#encodeCodec,
+      codec: this.options.codec ?? jsonCodec({ embedMeta: true }),
+      waitSeconds: this.options.waitSeconds ?? 20,
+      visibilityTimeoutMs: 30_000,
+    });
+    return {
+      address: name,
+      source,
+      close: async () => {
+        await acker.drain().catch(() => {});
+        await this.client.deleteQueue(name).catch(() => {});
+      },
+    };
   }
 
   /** Create the queue (with the visibility timeout and, if asked, MNS's DlqPolicy) and its dead-letter queue, when missing. */

@@ -1,4 +1,6 @@
 import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   type SQSClient,
@@ -10,9 +12,13 @@ import {
   describeError,
   jsonCodec,
   type Logger,
+  type ReplyQueue,
+  type Requester,
   type Transport,
   TransportError,
+  uuidv7,
 } from "@mailroom/core";
+import { QueueRequester } from "@mailroom/core/transport";
 import { SqsAdmin, type SqsAdminOptions } from "./admin.ts";
 import { countRequests, createSqsClient } from "./client.ts";
 import { RequestCounter } from "./counter.ts";
@@ -120,6 +126,38 @@ export class SqsTransport implements Transport {
 
   admin(): SqsAdmin {
     return new SqsAdmin(this.sqsQueue, this.#options.admin);
+  }
+
+  /**
+   * Request / reply through a temporary queue of the requester's own (`mailroom-reply-<uuid>`,
+   * created on the first request, deleted on close): replies need no filtering, and a crashed
+   * requester's queue expires with its messages (retention 5 minutes).
+   */
+  requester(): Requester {
+    return new QueueRequester(this.publisher(), () => this.openReplyQueue());
+  }
+
+  /** Create a reply queue and a long-poll source on it; `close` deletes the queue. */
+  async openReplyQueue(): Promise<ReplyQueue> {
+    const name = `mailroom-reply-${uuidv7()}`;
+    const out = await this.client.send(
+      new CreateQueueCommand({
+        QueueName: name,
+        Attributes: { MessageRetentionPeriod: "300", VisibilityTimeout: "30" },
+      }),
+    );
+    const url = out.QueueUrl;
+    if (!url) throw new TransportError(`SQS returned no URL for the reply queue "${name}"`);
+    const queue = new SqsQueue(this.client, url);
+    const source = new SqsSource(queue, { codec: this.#options.codec, waitTimeSeconds: 20 });
+    return {
+      address: url,
+      source,
+      close: async () => {
+        await queue.drain().catch(() => {});
+        await this.client.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => {});
+      },
+    };
   }
 
   /** Sends pending acks, then releases the client (when this transport built it). */

@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { bridgeCommand } from "./commands/bridge.ts";
 import { dlqListCommand, dlqRedriveCommand } from "./commands/dlq.ts";
 import { localCommand } from "./commands/local.ts";
+import { requestCommand } from "./commands/request.ts";
 import { runCommand } from "./commands/run.ts";
 import { sendCommand } from "./commands/send.ts";
 import { statsCommand } from "./commands/stats.ts";
@@ -132,6 +133,15 @@ export function buildProgram(
     .option("--transport <url>", TRANSPORT_HELP)
     .option("--json", 'print { "id", "name" } per message instead of bare ids')
     .action(async (name: string, payload: string, o) => exit(await sendCommand(name, payload, o, io)));
+
+  program
+    .command("request")
+    .description("send a request and print the handler's reply as JSON")
+    .argument("<name>", "message name, e.g. quote_price")
+    .argument("<payload>", "the data as JSON, or @file")
+    .option("--timeout <duration>", "how long to wait for the reply (default: 30s)")
+    .option("--transport <url>", TRANSPORT_HELP)
+    .action(async (name: string, payload: string, o) => exit(await requestCommand(name, payload, o, io)));
 
   program
     .command("stats")

@@ -58,6 +58,20 @@ export class TimeoutError extends MailroomError {
   }
 }
 
+/** A request got no reply in time (`Requester.request`). */
+export class RequestTimeoutError extends MailroomError {
+  readonly requestName: string;
+  readonly timeoutMs: number;
+  constructor(name: string, timeoutMs: number) {
+    super(
+      "request_timeout",
+      `no reply to "${name}" within ${timeoutMs} ms: is a worker running with a handler for it, and does the handler return a value?`,
+    );
+    this.requestName = name;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
 /** The transport failed (connection lost, request rejected). Retried by the runtime with backoff. */
 export class TransportError extends MailroomError {
   constructor(message: string, options?: ErrorOptions) {

@@ -17,6 +17,7 @@ export * from "./runtime/outcome-log.ts";
 export * from "./runtime/outgoing.ts";
 export * from "./runtime/process.ts";
 export * from "./runtime/push.ts";
+export * from "./runtime/requester.ts";
 export { type Validation, validate } from "./schema.ts";
 export type * from "./transport.ts";
 export * from "./transports/local.ts";

@@ -109,6 +109,36 @@ export interface QueueAdmin {
   redrive(options?: { limit?: number; onProgress?: (done: number, total: number) => void }): Promise<number>;
 }
 
+/** Options of one request. */
+export interface RequestOptions {
+  /** Give up after this long, ms. Default 30,000. */
+  timeout?: number;
+  /** Destination override, as `Outgoing.to`. Default: where a publish of the name goes. */
+  to?: string;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+/**
+ * Request / reply: send a message and wait for the handler's answer (its return value, or what
+ * it passes to `ctx.reply`), matched by correlation id. `close` removes the client's reply queue.
+ */
+export interface Requester {
+  /** Resolves with the reply's data; rejects with `RequestTimeoutError` after `timeout`. */
+  request<R = unknown>(name: string, data: unknown, options?: RequestOptions): Promise<R>;
+  close(): Promise<void>;
+}
+
+/** A reply queue one requester owns: created for it, removed on close. */
+export interface ReplyQueue {
+  /** What requests carry as `replyTo`, and where `ctx.reply` publishes to (`Outgoing.to`). */
+  readonly address: string;
+  /** Where the replies arrive. */
+  readonly source: Source;
+  /** Remove the reply queue. */
+  close(): Promise<void>;
+}
+
 /** What a transport URL opens: a source and a publisher bound to one queue, and admin tools where supported. */
 export interface Transport {
   /** e.g. `sqlite`, `memory`, `amqp`. */
@@ -118,5 +148,7 @@ export interface Transport {
   source(): Source;
   publisher(): Publisher;
   admin?(): QueueAdmin;
+  /** A request / reply client (`mailroom request`). Optional: transports without it cannot make requests. */
+  requester?(): Requester;
   close(): Promise<void>;
 }

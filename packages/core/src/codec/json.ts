@@ -83,8 +83,9 @@ export function jsonCodec(options: JsonCodecOptions = {}): Codec {
 
   /** The checks on the text both entry points share, then `JSON.parse` and the prototype-key check. */
   function parse(text: string, meta: MessageMeta): Decoded | { failed: true; reason: string } {
+    // Valid JSON nested d deep has at least 2d characters: most bodies skip the scan entirely.
     if (
-      text.length > maxDepth &&
+      text.length > 2 * maxDepth &&
       openingBrackets(text, maxDepth) > maxDepth &&
       nestingDepth(text, maxDepth) > maxDepth
     ) {

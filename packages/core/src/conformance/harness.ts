@@ -14,6 +14,7 @@ const defaults: ConformanceFeatures = {
   minDelayMs: 0,
   maxBodyBytes: 1024 * 1024,
   deadLetterCheck: false,
+  requests: true,
 };
 
 /** What every conformance test uses: the target, its features, and queues / workers it cleans up. */

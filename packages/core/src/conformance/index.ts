@@ -1,6 +1,7 @@
 import { afterAll, describe } from "vitest";
 import { deliveryTests } from "./basics.ts";
 import { Harness } from "./harness.ts";
+import { requestTests } from "./requests.ts";
 import { semanticsTests } from "./semantics.ts";
 import type { ConformanceTarget } from "./target.ts";
 
@@ -20,5 +21,6 @@ export function runConformance(target: ConformanceTarget): void {
     afterAll(() => h.cleanup());
     deliveryTests(h);
     semanticsTests(h);
+    requestTests(h);
   });
 }

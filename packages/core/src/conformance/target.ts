@@ -17,6 +17,8 @@ export interface ConformanceFeatures {
    * false: the local queues always have one.
    */
   deadLetterCheck: boolean;
+  /** The transport makes requests (`Transport.requester`): request / reply is tested. Default true. */
+  requests: boolean;
 }
 
 /** Options for one queue opened by the suite. */

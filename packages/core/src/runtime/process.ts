@@ -227,16 +227,31 @@ export async function processDelivery(app: App, delivery: Delivery, runtime: Run
 
 /** The outcome of one delivery: triage, then its handler (a batch handler gets a batch of one). */
 export async function decide(app: App, delivery: Delivery, runtime: Runtime): Promise<Outcome> {
+  return decideNow(app, delivery, runtime);
+}
+
+/**
+ * `decide` without a promise where none is needed: the outcome itself when triage settles the
+ * delivery or the handler returns synchronously, else a promise of it. Never throws and never
+ * rejects, so push dispatch can run a whole batch with one promise per message.
+ */
+export function decideNow(app: App, delivery: Delivery, runtime: Runtime): Outcome | Promise<Outcome> {
   try {
     const t = triage(app, delivery.envelope);
     if ("kind" in t) return t;
     if (t.mode === "batch") {
-      const [outcome] = await runBatch(app, t, [delivery.envelope as Envelope], runtime);
-      return outcome ?? ACK;
+      return runBatch(app, t, [delivery.envelope as Envelope], runtime).then(
+        ([outcome]) => outcome ?? ACK,
+        mailroomBug,
+      );
     }
-    return await runHandler(app, t, delivery.envelope as Envelope, runtime);
+    return runHandler(app, t, delivery.envelope as Envelope, runtime);
   } catch (error) {
-    // Only a bug in Mailroom gets here; the message is retried, never lost.
-    return { kind: "retry", delayMs: 1_000, error };
+    return mailroomBug(error);
   }
+}
+
+/** Only a bug in Mailroom gets here; the message is retried, never lost. */
+function mailroomBug(error: unknown): Outcome {
+  return { kind: "retry", delayMs: 1_000, error };
 }

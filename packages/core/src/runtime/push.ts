@@ -8,7 +8,7 @@ import { runBatch } from "./batch.ts";
 import type { Runtime } from "./context.ts";
 import { isDone, type Outcome, SKIPPED } from "./outcome.ts";
 import { logOutcome } from "./outcome-log.ts";
-import { decide, settle, triage } from "./process.ts";
+import { decideNow, settle, triage } from "./process.ts";
 
 /** One delivery's result in push mode. */
 export interface DispatchResult {
@@ -73,26 +73,34 @@ export async function dispatch(
   const runtime = pushRuntime(app, options);
   const log = options.logOutcomes ?? true;
   const results: DispatchResult[] = new Array(deliveries.length);
-  const finish = async (i: number, outcome: Outcome): Promise<DispatchResult> => {
+  /** Record and log the outcome, then settle; the promise rejects with what the transport threw. */
+  const settleOne = (i: number, outcome: Outcome): Promise<void> => {
     const delivery = deliveries[i]!;
-    if (log) logOutcome(runtime.logger, delivery.envelope, outcome);
+    results[i] = { delivery, outcome };
     try {
-      await settle(delivery, outcome);
-      results[i] = { delivery, outcome };
-    } catch (settleError) {
-      runtime.logger.warn(
-        {
-          queue: delivery.envelope.transport.queue,
-          outcome: outcome.kind,
-          error: describeError(settleError),
-        },
-        "could not settle the message; the provider will deliver it again",
-      );
-      results[i] = { delivery, outcome, settleError };
+      if (log) logOutcome(runtime.logger, delivery.envelope, outcome);
+      return settle(delivery, outcome);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return results[i]!;
   };
-  const one = async (i: number) => finish(i, await decide(app, deliveries[i]!, runtime));
+  const settleFailed = (i: number, outcome: Outcome, settleError: unknown): DispatchResult => {
+    const delivery = deliveries[i]!;
+    runtime.logger.warn(
+      { queue: delivery.envelope.transport.queue, outcome: outcome.kind, error: describeError(settleError) },
+      "could not settle the message; the provider will deliver it again",
+    );
+    results[i] = { delivery, outcome, settleError };
+    return results[i];
+  };
+  const finish = async (i: number, outcome: Outcome): Promise<DispatchResult> => {
+    try {
+      await settleOne(i, outcome);
+      return results[i]!;
+    } catch (settleError) {
+      return settleFailed(i, outcome, settleError);
+    }
+  };
   const batched =
     options.fifo || !app.hasBatchHandlers ? undefined : await runBatches(app, deliveries, runtime, finish);
   const todo: number[] = [];
@@ -110,12 +118,31 @@ export async function dispatch(
           await finish(i, SKIPPED);
           continue;
         }
-        const r = await one(i);
+        const r = await finish(i, await decideNow(app, deliveries[i]!, runtime));
         if (r.settleError !== undefined || !isDone(r.outcome)) blocked = true;
       }
     });
+  } else if (options.concurrency === undefined || options.concurrency >= todo.length) {
+    // The common push case: every message at once. One promise per message at most (none for a
+    // synchronous handler), settles started as each outcome is known, one allSettled for all.
+    const pending = new Array<Promise<void>>(todo.length);
+    for (let k = 0; k < todo.length; k++) {
+      const i = todo[k]!;
+      const outcome = decideNow(app, deliveries[i]!, runtime);
+      pending[k] = outcome instanceof Promise ? outcome.then((o) => settleOne(i, o)) : settleOne(i, outcome);
+    }
+    const settled = await Promise.allSettled(pending);
+    for (let k = 0; k < todo.length; k++) {
+      const s = settled[k]!;
+      if (s.status !== "rejected") continue;
+      const i = todo[k]!;
+      // The outcome is always recorded before its settle starts; the fallback only guards a bug.
+      settleFailed(i, results[i]?.outcome ?? { kind: "retry", delayMs: 1_000, error: s.reason }, s.reason);
+    }
   } else {
-    await limit(todo, options.concurrency, one);
+    await limit(todo, options.concurrency, async (i) =>
+      finish(i, await decideNow(app, deliveries[i]!, runtime)),
+    );
   }
   return results;
 }

@@ -42,5 +42,7 @@ export interface LocalStore {
   redrive(queue: string, limit: number): number;
   /** Call `wake` when `queue` may have a message ready; returns the unsubscribe function. */
   subscribe(queue: string, wake: () => void): () => void;
+  /** Remove `queue` and everything in it, dead letters included (a requester's reply queue on close). */
+  dropQueue(queue: string): void;
   close(): void;
 }

@@ -1,10 +1,21 @@
 import { type Codec, decodeEnvelope } from "../codec/codec.ts";
 import { jsonCodec } from "../codec/json.ts";
 import type { Outgoing, PublishOptions } from "../envelope.ts";
+import { uuidv7 } from "../ids.ts";
 import { getOrCreate } from "../map.ts";
 import { attemptOf } from "../runtime/attempts.ts";
 import { dueAt, toEncodeInput } from "../runtime/outgoing.ts";
-import type { Delivery, Publisher, QueueAdmin, QueueDepth, Source, Transport } from "../transport.ts";
+import { QueueRequester } from "../runtime/requester.ts";
+import type {
+  Delivery,
+  Publisher,
+  QueueAdmin,
+  QueueDepth,
+  ReplyQueue,
+  Requester,
+  Source,
+  Transport,
+} from "../transport.ts";
 import type { LocalStore, StoredRow } from "./local-store.ts";
 import { waitFor } from "./wait.ts";
 
@@ -42,12 +53,12 @@ export class LocalTransport implements Transport {
     this.#ownsStore = ownsStore;
   }
 
-  source(): Source {
+  /** A consumer of the transport's queue (or of `queue`, e.g. a reply queue). */
+  source(queue: string = this.queue): Source {
     const store = this.#store;
-    const queue = this.queue;
     const vt = this.#visibilityMs;
     const waitMs = this.#waitMs;
-    const toDelivery = (row: StoredRow) => this.#delivery(row);
+    const toDelivery = (row: StoredRow) => this.#delivery(row, queue);
     return {
       visibilityTimeoutMs: vt,
       // Receives are synchronous store calls: a second loop would only split the batches.
@@ -91,6 +102,18 @@ export class LocalTransport implements Transport {
       },
       async close() {},
     };
+  }
+
+  /** Request / reply through a reply queue of the requester's own in the same store, dropped on close. */
+  requester(): Requester {
+    return new QueueRequester(this.publisher(), async () => this.openReplyQueue());
+  }
+
+  /** A reply queue named `mailroom-reply-<uuid>` in this store; `close` drops it. */
+  openReplyQueue(): ReplyQueue {
+    const address = `mailroom-reply-${uuidv7()}`;
+    const store = this.#store;
+    return { address, source: this.source(address), close: async () => store.dropQueue(address) };
   }
 
   admin(): QueueAdmin {
@@ -143,9 +166,8 @@ export class LocalTransport implements Transport {
     return this.#acked;
   }
 
-  #delivery(row: StoredRow): Delivery {
+  #delivery(row: StoredRow, queue: string): Delivery {
     const store = this.#store;
-    const queue = this.queue;
     // The stores undo the receive of every uncounted return (defer, release), so their count is runs.
     const envelope = decodeEnvelope(this.#codec, row.body, row.meta, {
       attempt: attemptOf({ runsBefore: 0, receiveCount: row.receiveCount, counts: "runs" }),

@@ -151,6 +151,12 @@ export class MemoryStore implements LocalStore {
     return () => state.waiters.delete(wake);
   }
 
+  dropQueue(queue: string): void {
+    const state = this.#queues.get(queue);
+    if (state?.timer) clearTimeout(state.timer);
+    this.#queues.delete(queue);
+  }
+
   close(): void {
     for (const state of this.#queues.values()) if (state.timer) clearTimeout(state.timer);
   }

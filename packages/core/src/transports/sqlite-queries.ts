@@ -48,6 +48,8 @@ export const QUERIES = {
   deadCount: "SELECT count(*) AS n FROM mailroom_dead_letters WHERE queue = ?1",
   deadList: "SELECT * FROM mailroom_dead_letters WHERE queue = ?1 ORDER BY seq LIMIT ?2",
   deadDelete: "DELETE FROM mailroom_dead_letters WHERE seq = ?1",
+  dropMessages: "DELETE FROM mailroom_messages WHERE queue = ?1",
+  dropDeadLetters: "DELETE FROM mailroom_dead_letters WHERE queue = ?1",
 } as const;
 
 /** The store's prepared statements, by the names of `QUERIES`. */

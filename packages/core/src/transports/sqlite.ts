@@ -219,6 +219,13 @@ export class SqliteStore implements LocalStore {
     };
   }
 
+  dropQueue(queue: string): void {
+    this.#transaction(() => {
+      this.#statements.dropMessages.run(queue);
+      this.#statements.dropDeadLetters.run(queue);
+    });
+  }
+
   close(): void {
     if (this.#db.isOpen) this.#db.close();
   }
