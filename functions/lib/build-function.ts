@@ -41,6 +41,8 @@ export async function buildFunction(spec: FunctionSpec, options: BuildOptions): 
     platform: "node",
     target: spec.target,
     minify: true,
+    // Error classes name themselves after their class (`new.target.name`): keep those names.
+    keepNames: true,
     splitting: spec.splitting ?? false,
     chunkNames: "chunks/[name]-[hash]",
     outExtension: { ".js": ".mjs" },

@@ -82,7 +82,7 @@ async function invoke(event: SQSEvent, env = lambdaEnv()) {
 
 const nameOf = (body: string) => (JSON.parse(body) as { name: string }).name;
 
-describe("functions/aws-lambda-sqs: the built zip on Lambda's Node.js runtime", () => {
+describe(`functions/aws-lambda-sqs: the built zip on Lambda's Node.js runtime (here Node ${process.version})`, () => {
   it("is index.mjs with its lazily loaded chunks, and the AWS SDK left to the runtime", () => {
     expect(built.files).toContain("index.mjs");
     expect(

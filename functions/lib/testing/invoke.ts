@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -43,6 +43,8 @@ export interface Invocation {
   timeoutMs?: number;
   /** The function's environment variables (nothing else of this process's is passed). */
   env?: Record<string, string>;
+  /** The Node executable standing in for the provider's runtime. Default: this process's. */
+  node?: string;
 }
 
 /** What the handler answered: its return value, or the error it threw (the provider's failure). */
@@ -69,9 +71,9 @@ export async function invokeArtefact(dir: string, invocation: Invocation): Promi
         timeoutMs: invocation.timeoutMs ?? 30_000,
       }),
     );
-    const runtime = new URL("./runtime.ts", import.meta.url).pathname;
+    const runtime = new URL("./runtime.mjs", import.meta.url).pathname;
     const child = spawn(
-      process.execPath,
+      invocation.node ?? process.execPath,
       [runtime, dir, invocation.handler ?? "index.handler", request, result],
       {
         cwd: dir,
@@ -96,4 +98,19 @@ export async function invokeArtefact(dir: string, invocation: Invocation): Promi
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * A Node executable of the given major version to stand in for a provider's runtime: `$envName`
+ * if set, else the system's `/usr/bin/node` or `node` on PATH when it is that version, else
+ * this process's Node. Returns the path and the version it runs, for the test's name.
+ */
+export function nodeOfMajor(major: number, envName: string): { path: string; version: string } {
+  const candidates = [process.env[envName], "/usr/bin/node", "node"].filter((c): c is string => !!c);
+  for (const path of candidates) {
+    const probe = spawnSync(path, ["--version"], { encoding: "utf8" });
+    const version = probe.stdout?.trim();
+    if (probe.status === 0 && version?.startsWith(`v${major}.`)) return { path, version };
+  }
+  return { path: process.execPath, version: process.version };
 }
