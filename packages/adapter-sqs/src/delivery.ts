@@ -6,6 +6,8 @@ import { MAX_SEND_DELAY_MS, seconds, visibilityRoom } from "./limits.ts";
 import type { Received } from "./message.ts";
 import type { SqsQueue } from "./queue.ts";
 
+const DONE: Promise<void> = Promise.resolve();
+
 /**
  * What the deliveries of one queue share. The one difference between the long-poller and Lambda
  * is `mode`: who removes a message from the queue.
@@ -49,10 +51,15 @@ export class SqsDelivery implements Delivery {
     this.envelope = envelope;
   }
 
-  async ack(): Promise<void> {
-    if (!this.#settle()) return;
+  ack(): Promise<void> {
+    if (!this.#settle()) return DONE;
     this.#scope.counting.done(this.received);
-    if (this.#scope.mode === "push") return;
+    // Push: Lambda deletes what the function reports successful; nothing to send, no promise to make.
+    if (this.#scope.mode === "push") return DONE;
+    return this.#deleteAcked();
+  }
+
+  async #deleteAcked(): Promise<void> {
     const queue = await this.#scope.queue();
     await queue.ack(this.received, (error) => this.#scope.onBackgroundError?.(error, this.envelope));
   }

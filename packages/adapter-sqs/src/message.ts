@@ -46,9 +46,11 @@ export function readReceived(
       // Redriven: it starts over, without the dead-letter facts or their run count.
       meta.headers = redriveHeaders(meta.headers);
     } else {
-      runsBefore = runsCarried(meta.headers);
-      // A count, not a header of the message: it is written again on every copy.
-      delete meta.headers[Headers.attempt];
+      if (meta.headers[Headers.attempt] !== undefined) {
+        runsBefore = runsCarried(meta.headers);
+        // A count, not a header of the message: it is written again on every copy.
+        delete meta.headers[Headers.attempt];
+      }
     }
   }
   meta.id ??= input.messageId;

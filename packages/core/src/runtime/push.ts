@@ -125,13 +125,22 @@ export async function dispatch(
   } else if (options.concurrency === undefined || options.concurrency >= todo.length) {
     // The common push case: every message at once. One promise per message at most (none for a
     // synchronous handler), settles started as each outcome is known, one allSettled for all.
-    const pending = new Array<Promise<void>>(todo.length);
+    const settles = new Array<Promise<void>>(todo.length);
+    let running: Array<Promise<void>> | undefined;
     for (let k = 0; k < todo.length; k++) {
       const i = todo[k]!;
       const outcome = decideNow(app, deliveries[i]!, runtime);
-      pending[k] = outcome instanceof Promise ? outcome.then((o) => settleOne(i, o)) : settleOne(i, outcome);
+      if (outcome instanceof Promise) {
+        // The callback returns nothing, so no promise is adopted (that would cost two more ticks).
+        (running ??= []).push(
+          outcome.then((o) => {
+            settles[k] = settleOne(i, o);
+          }),
+        );
+      } else settles[k] = settleOne(i, outcome);
     }
-    const settled = await Promise.allSettled(pending);
+    if (running) await Promise.all(running);
+    const settled = await Promise.allSettled(settles);
     for (let k = 0; k < todo.length; k++) {
       const s = settled[k]!;
       if (s.status !== "rejected") continue;
