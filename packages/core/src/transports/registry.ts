@@ -16,6 +16,9 @@ const adapterPackages: Record<string, string> = {
   sqs: "@mailroom/adapter-sqs",
   mns: "@mailroom/adapter-mns",
   "mns+http": "@mailroom/adapter-mns",
+  "azure-queue": "@mailroom/adapter-azure",
+  "azure-queue+http": "@mailroom/adapter-azure",
+  "azure-queue+https": "@mailroom/adapter-azure",
   redis: "@mailroom/adapter-redis",
   rediss: "@mailroom/adapter-redis",
 };
@@ -32,7 +35,7 @@ export const DEFAULT_TRANSPORT = "sqlite:./.mailroom/queue.db";
  * Open a transport from its URL:
  * - `sqlite:./path.db?queue=orders&visibility=30s&wait=1s&sync=normal` — the durable local queue (the default);
  * - `memory:?queue=orders&namespace=tests` — in-process, for tests;
- * - `amqp://…`, `sqs://…`, `mns://…`, `redis://…` — loaded from the adapter package of that scheme.
+ * - `amqp://…`, `sqs://…`, `mns://…`, `azure-queue://…`, `redis://…` — loaded from the adapter package of that scheme.
  * Credentials in the URL never appear in errors.
  */
 export async function openTransport(url: string | URL = DEFAULT_TRANSPORT): Promise<Transport> {
