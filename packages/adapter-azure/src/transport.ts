@@ -1,4 +1,13 @@
-import { type Codec, ConfigError, jsonCodec, type Transport } from "@mailroom/core";
+import {
+  type Codec,
+  ConfigError,
+  jsonCodec,
+  type ReplyQueue,
+  type Requester,
+  type Transport,
+  uuidv7,
+} from "@mailroom/core";
+import { QueueRequester } from "@mailroom/core/transport";
 import { AzureQueueAdmin } from "./admin.ts";
 import type { BodyEncoding, ReceiveEncoding } from "./body.ts";
 import { resolveAccess, StorageQueues } from "./client.ts";
@@ -70,6 +79,39 @@ export class AzureQueueTransport implements Transport {
       codec: this.#codec,
       receiveEncoding: this.#receiveEncoding,
     });
+  }
+
+  /**
+   * Request / reply through a queue of the requester's own (`mailroom-reply-<uuid>`, created on
+   * the first request, deleted on close).
+   */
+  requester(): Requester {
+    return new QueueRequester(this.publisher(), () => this.openReplyQueue(), this.options.logger);
+  }
+
+  /** Create a reply queue and a source on it (with a pacer of its own); `close` deletes the queue. */
+  async openReplyQueue(): Promise<ReplyQueue> {
+    const name = `mailroom-reply-${uuidv7()}`;
+    const client = this.queues.queue(name);
+    await call(`Create Queue "${name}"`, () => client.create());
+    const source = new AzureQueueSource({
+      ...this.#writer,
+      queue: name,
+      poisonQueue: this.poisonQueue,
+      codec: this.#codec,
+      receiveEncoding: this.#receiveEncoding,
+      visibilityTimeoutMs: 30_000,
+      waitMs: this.options.waitMs ?? 20_000,
+      pacer: new PollPacer(this.pacer.pacing),
+    });
+    return {
+      address: name,
+      source,
+      close: async () => {
+        await source.close();
+        await client.deleteIfExists().catch(() => {});
+      },
+    };
   }
 
   /** Create the queue and its poison queue when missing. */
