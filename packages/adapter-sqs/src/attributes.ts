@@ -1,5 +1,4 @@
-import { Headers, type MessageMeta } from "@mailroom/core";
-import { MetaAttributes } from "@mailroom/core/transport";
+import { Headers, type MessageMeta, MetaAttributes } from "@mailroom/core/push";
 
 /**
  * How Mailroom metadata travels in SQS message attributes, which allow at most 10 per message.

@@ -1,5 +1,5 @@
 import type { TransportInfo } from "@mailroom/core";
-import { attemptOf, RunLedger } from "@mailroom/core/transport";
+import { attemptOf, RunLedger } from "@mailroom/core/push";
 import { CEILING_MARGIN_MS, MAX_VISIBILITY_MS } from "./limits.ts";
 import type { Received } from "./message.ts";
 

@@ -1,5 +1,5 @@
 import type { BackgroundErrorListener, Codec, DecodeFailure, Delivery, Envelope } from "@mailroom/core";
-import { decodeEnvelope, planCopy } from "@mailroom/core/transport";
+import { decodeEnvelope, planCopy } from "@mailroom/core/push";
 import { receivedBody } from "./body.ts";
 import type { AttemptCounting } from "./counting.ts";
 import { MAX_SEND_DELAY_MS, seconds, visibilityRoom } from "./limits.ts";

@@ -1,5 +1,4 @@
-import { Headers, type MessageMeta } from "@mailroom/core";
-import { redriveHeaders, runsCarried } from "@mailroom/core/transport";
+import { Headers, type MessageMeta, redriveHeaders, runsCarried } from "@mailroom/core/push";
 import { type SqsAttributeValue, unpackAttributes } from "./attributes.ts";
 
 /** A received SQS message, read once, in the shape both the long-poller and Lambda produce. */

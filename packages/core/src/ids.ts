@@ -1,5 +1,3 @@
-import { randomFillSync } from "node:crypto";
-
 const pool = new Uint8Array(16 * 256);
 let poolOffset = pool.length;
 const hex: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
@@ -12,7 +10,8 @@ let sequence = 0;
  */
 export function uuidv7(now = Date.now()): string {
   if (poolOffset + 16 > pool.length) {
-    randomFillSync(pool);
+    // node:crypto is loaded on the first id, not at import (a cold start that publishes nothing skips it).
+    process.getBuiltinModule("node:crypto").randomFillSync(pool);
     poolOffset = 0;
   }
   const b = pool.subarray(poolOffset, poolOffset + 16);

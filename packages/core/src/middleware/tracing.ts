@@ -1,5 +1,22 @@
-import { context, propagation, SpanKind, SpanStatusCode, type Tracer, trace } from "@opentelemetry/api";
+import type { Tracer } from "@opentelemetry/api";
 import type { Middleware } from "./middleware.ts";
+
+type TraceApi = typeof import("@opentelemetry/api");
+
+// The OpenTelemetry API is loaded on first need, not at import: a function's cold start that
+// traces nothing never pays for it.
+let api: TraceApi | undefined;
+let loading: Promise<TraceApi> | undefined;
+/** Where the OpenTelemetry API (major version 1) keeps what an SDK registered, in any copy of it. */
+const REGISTERED = Symbol.for("opentelemetry.js.api.1");
+
+function traceApi(): Promise<TraceApi> {
+  loading ??= import("@opentelemetry/api").then((module) => {
+    api = module;
+    return module;
+  });
+  return loading;
+}
 
 /** Options of the tracing middleware. */
 export interface TracingOptions {
@@ -20,6 +37,7 @@ export function tracing(options: TracingOptions = {}): Middleware {
   return {
     name: "tracing",
     async around(request, next) {
+      const { context, propagation, SpanKind, SpanStatusCode, trace } = api ?? (await traceApi());
       const tracer = options.tracer ?? trace.getTracer("@mailroom/core");
       const envelope = request.envelope;
       const parent = propagation.extract(context.active(), envelope.headers);
@@ -51,7 +69,16 @@ export function tracing(options: TracingOptions = {}): Middleware {
   };
 }
 
-/** Write the active trace context into `headers` (no-op without an SDK). Used by `ctx.publish`. */
-export function injectTraceContext(headers: Record<string, string>): void {
-  propagation.inject(context.active(), headers);
+/**
+ * Write the active trace context into `headers` (no-op without an SDK). Used by `ctx.publish`.
+ * Synchronous once the API is loaded; before that, a promise only where an SDK has registered
+ * something (else there is nothing to inject and the API is never loaded).
+ */
+export function injectTraceContext(headers: Record<string, string>): void | Promise<void> {
+  if (api) {
+    api.propagation.inject(api.context.active(), headers);
+    return;
+  }
+  if (!(REGISTERED in globalThis)) return;
+  return traceApi().then(({ context, propagation }) => propagation.inject(context.active(), headers));
 }

@@ -107,7 +107,16 @@ export class HandlerContext<T = unknown> implements Context<T> {
     const headers: Record<string, string> = { ...options?.headers };
     // The active span's context when tracing runs (a child of this message's span), else the
     // incoming trace context as it came: either way the trace follows the message.
-    injectTraceContext(headers);
+    const injected = injectTraceContext(headers);
+    if (injected) return injected.then(() => this.#publish(message, headers, options));
+    return this.#publish(message, headers, options);
+  }
+
+  #publish(
+    message: Outgoing,
+    headers: Record<string, string>,
+    options: SendOptions | undefined,
+  ): Promise<void> {
     const trace = this.envelope.headers[Headers.traceparent];
     if (trace && !headers[Headers.traceparent]) headers[Headers.traceparent] = trace;
     if (options?.to) message.to = options.to;

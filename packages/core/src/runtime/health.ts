@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { Worker } from "./worker.ts";
 
 /** Options of the health and metrics endpoint. */
@@ -21,7 +21,8 @@ export interface HealthOptions {
  */
 export async function serveHealth(worker: Worker, options: HealthOptions): Promise<Server & { url: string }> {
   const stale = options.staleAfterMs ?? 90_000;
-  const server = createServer((req, res) => {
+  // node:http is loaded here, not at import: a cloud function never serves health.
+  const server = process.getBuiltinModule("node:http").createServer((req, res) => {
     if (req.url === "/healthz") {
       const health = worker.health(stale);
       res.writeHead(health.ok ? 200 : 503, { "content-type": "application/json" });

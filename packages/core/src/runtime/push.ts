@@ -126,20 +126,20 @@ export async function dispatch(
     // The common push case: every message at once. One promise per message at most (none for a
     // synchronous handler), settles started as each outcome is known, one allSettled for all.
     const settles = new Array<Promise<void>>(todo.length);
-    let running: Array<Promise<void>> | undefined;
+    const running: Array<Promise<void>> = [];
     for (let k = 0; k < todo.length; k++) {
       const i = todo[k]!;
       const outcome = decideNow(app, deliveries[i]!, runtime);
       if (outcome instanceof Promise) {
         // The callback returns nothing, so no promise is adopted (that would cost two more ticks).
-        (running ??= []).push(
+        running.push(
           outcome.then((o) => {
             settles[k] = settleOne(i, o);
           }),
         );
       } else settles[k] = settleOne(i, outcome);
     }
-    if (running) await Promise.all(running);
+    if (running.length > 0) await Promise.all(running);
     const settled = await Promise.allSettled(settles);
     for (let k = 0; k < todo.length; k++) {
       const s = settled[k]!;

@@ -1,8 +1,7 @@
-import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
 import { ConfigError } from "../errors.ts";
 import { deadLetterHeaders, redriveHeaders } from "../runtime/attempts.ts";
 import type { DeadLetter, QueueDepth } from "../transport.ts";
@@ -52,7 +51,7 @@ export class SqliteStore implements LocalStore {
   readonly #statements: Statements;
   #receipts = 0;
   /** Makes receipts unique across processes sharing the file. */
-  readonly #receiptPrefix = randomBytes(6).toString("hex");
+  readonly #receiptPrefix = process.getBuiltinModule("node:crypto").randomBytes(6).toString("hex");
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path === ":memory:" ? path : resolve(path);
@@ -60,6 +59,8 @@ export class SqliteStore implements LocalStore {
     const sync = (options.sync ?? "normal").toUpperCase();
     if (!["NORMAL", "FULL", "OFF"].includes(sync))
       throw new ConfigError(`sqlite sync must be normal, full or off, not "${options.sync}"`);
+    // Loaded here, not at import: code that never opens a SQLite queue (a cloud function) never loads it.
+    const { DatabaseSync } = process.getBuiltinModule("node:sqlite");
     this.#db = new DatabaseSync(this.path, { timeout: 10_000 });
     // A larger WAL between checkpoints: every checkpoint syncs the file, and a busy queue commits
     // twice per received batch (take, then the coalesced acks).
