@@ -1,0 +1,11 @@
+export { RedisAdmin } from "./admin.ts";
+export { RedisConnection } from "./connection.ts";
+export { RedisDelivery } from "./delivery.ts";
+export { EntryFields, type StreamEntry } from "./fields.ts";
+export { type StreamKeys, streamKeys } from "./keys.ts";
+export type { RedisTransportOptions } from "./options.ts";
+export { RedisPublisher } from "./publisher.ts";
+export { RedisSource } from "./source.ts";
+export type { StreamContext } from "./stream.ts";
+export { openTransport, RedisTransport } from "./transport.ts";
+export { type ParsedRedisUrl, parseRedisUrl } from "./url.ts";
