@@ -9,6 +9,7 @@ export {
 export { type AccessInput, resolveAccess, type StorageAccess, StorageQueues } from "./client.ts";
 export { AzureQueueDelivery } from "./delivery.ts";
 export { AzureQueueError, CREDENTIAL_ENV } from "./errors.ts";
+export * from "./functions/index.ts";
 export {
   DEV_ACCOUNT,
   MAX_MESSAGE_BYTES,
