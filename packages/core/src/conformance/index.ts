@@ -1,6 +1,7 @@
 import { afterAll, describe } from "vitest";
 import { deliveryTests } from "./basics.ts";
 import { Harness } from "./harness.ts";
+import { recoveryTests } from "./recovery.ts";
 import { requestTests } from "./requests.ts";
 import { semanticsTests } from "./semantics.ts";
 import type { ConformanceTarget } from "./target.ts";
@@ -22,5 +23,6 @@ export function runConformance(target: ConformanceTarget): void {
     deliveryTests(h);
     semanticsTests(h);
     requestTests(h);
+    recoveryTests(h);
   });
 }
