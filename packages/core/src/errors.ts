@@ -30,6 +30,22 @@ export class RetryLater extends MailroomError {
   }
 }
 
+/**
+ * Thrown (by middleware, say) when the message cannot run yet and trying it is not a run: it is
+ * put back for `delayMs` WITHOUT counting an attempt, as a `not-before` re-delay is. The
+ * idempotency middleware throws it while another worker holds the message's claim, so a claim
+ * left by a worker that died never dead-letters the message for runs it did not have. Bounded
+ * by whatever it waits for (a claim's TTL), and on transports that count receives, by
+ * `retry.maxReceives`.
+ */
+export class DeferLater extends MailroomError {
+  readonly delayMs: number;
+  constructor(delayMs: number, message = `deferred for ${delayMs} ms`) {
+    super("defer_later", message);
+    this.delayMs = delayMs;
+  }
+}
+
 /** A body could not be decoded into an envelope. */
 export class DecodeError extends MailroomError {
   constructor(message: string, options?: ErrorOptions) {

@@ -1,5 +1,5 @@
 import type { Envelope } from "../envelope.ts";
-import { RetryLater } from "../errors.ts";
+import { DeferLater } from "../errors.ts";
 import type { Middleware } from "./middleware.ts";
 
 /** Where a key stands. */
@@ -27,7 +27,7 @@ export interface IdempotencyOptions {
   ttlMs?: number;
   /** How long an in-progress claim holds if the worker dies, ms. Default 5 min. */
   inProgressTtlMs?: number;
-  /** When a key is in progress elsewhere, retry after this long, ms. Default 5,000. */
+  /** When a key is in progress elsewhere, look again after this long, ms (no attempt is spent). Default 5,000. */
   retryDelayMs?: number;
   /** Key prefix (namespaces keys per app in a shared Redis). Default `mailroom:idem:`. */
   prefix?: string;
@@ -35,7 +35,9 @@ export interface IdempotencyOptions {
 
 /**
  * Process each message (or business key) once: a completed key acks without running the
- * handler; a key in progress in another worker is retried later; a failure releases the claim.
+ * handler; a key in progress in another worker is deferred (put back without spending an
+ * attempt: a claim left by a worker that died holds until `inProgressTtlMs`, and waiting for it
+ * is not a run); a failure releases the claim.
  *
  * @example
  * app.use(idempotency({ store: new RedisIdempotencyStore(redis), key: (e) => `order:${(e.data as Order).id}` }));
@@ -54,7 +56,7 @@ export function idempotency(options: IdempotencyOptions): Middleware {
       const state = await options.store.begin(claimed, claimTtl);
       if (state === "completed") return { result: undefined };
       if (state === "in_progress")
-        throw new RetryLater(retryDelay, `message ${claimed} is being processed elsewhere`);
+        throw new DeferLater(retryDelay, `message ${claimed} is being processed elsewhere`);
       keys.set(request, claimed);
     },
     async after(request) {

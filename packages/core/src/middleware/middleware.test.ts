@@ -102,7 +102,7 @@ describe.each([
     expect(runs).toBe(2);
   });
 
-  it("a key in progress elsewhere is retried later, not run twice at once", async () => {
+  it("a key in progress elsewhere is deferred (no attempt spent), not run twice at once", async () => {
     const store = makeStore();
     let release!: () => void;
     const gate = new Promise<void>((r) => {
@@ -115,7 +115,7 @@ describe.each([
     const first = t.send("slow", {}, { id: "same" });
     await new Promise((r) => setTimeout(r, 50));
     const second = await t.send("slow", {}, { id: "same" });
-    expect(second.outcome).toMatchObject({ kind: "retry", delayMs: 1234 });
+    expect(second.outcome).toEqual({ kind: "defer", delayMs: 1234 });
     release();
     expect((await first).outcome.kind).toBe("ack");
   });

@@ -1,10 +1,11 @@
 import type { Registration } from "../app.ts";
-import { describeError, MailroomError, PermanentError, RetryLater } from "../errors.ts";
+import { DeferLater, describeError, MailroomError, PermanentError, RetryLater } from "../errors.ts";
 import { backoffDelay } from "../retry.ts";
 import type { Outcome } from "./outcome.ts";
 
-/** Turn a handler failure into an outcome: dead-letter, or retry by policy (or as asked). */
+/** Turn a handler failure into an outcome: dead-letter, or retry by policy (or as asked), or defer uncounted. */
 export function classifyFailure(error: unknown, attempt: number, reg: Registration): Outcome {
+  if (error instanceof DeferLater) return { kind: "defer", delayMs: error.delayMs };
   if (error instanceof PermanentError)
     return { kind: "deadLetter", reason: `permanent_error: ${error.message}` };
   const max = reg.retry.maxAttempts;
