@@ -13,14 +13,12 @@ if (mode === "prepare") {
 } else if (mode === "fill") {
   const total = Number(arg);
   for (let i = 0; i < total; i += 500) {
-    await transport
-      .publisher()
-      .publish(
-        Array.from({ length: Math.min(500, total - i) }, (_, k) => ({
-          name: "order_created",
-          data: { i: i + k },
-        })),
-      );
+    await transport.publisher().publish(
+      Array.from({ length: Math.min(500, total - i) }, (_, k) => ({
+        name: "order_created",
+        data: { i: i + k },
+      })),
+    );
   }
   print({ filled: total });
 } else if (mode === "idle") {
