@@ -15,7 +15,7 @@ describe("the mailroom CLI on an azure-queue+http:// transport (Azurite)", () =>
     const queue = uniqueQueue("cli");
     // The key in the URL, as a user may paste it: it must never be printed.
     const url = azurite
-      .url(queue, "create=true&visibility=5s&maxPoll=500ms")
+      .url(queue, "create=true&visibility=5s&maxPoll=500ms&wait=2s")
       .replace("http://", `http://devstoreaccount1:${encodeURIComponent(azurite.key)}@`);
     const printed = await exampleScenario(url, { statsShows: queue });
     expect(printed).not.toContain(azurite.key);
