@@ -67,4 +67,20 @@ describe("PollPacer", () => {
     expect(await waiting).toBeUndefined();
     held!();
   });
+
+  it("wake ends a pause at once and starts the back-off over (a message this process just sent is polled for now)", async () => {
+    const pacer = new PollPacer({ minPollMs: 60_000, maxPollMs: 60_000 });
+    pacer.polled(0);
+    const signal = new AbortController().signal;
+    const began = Date.now();
+    const pausing = pacer.pause(pacer.nextPollAt, signal);
+    pacer.wake();
+    expect(await pausing).toBe(true);
+    expect(Date.now() - began).toBeLessThan(1_000);
+    expect(pacer.pauseMs).toBe(0);
+    const stop = new AbortController();
+    const aborted = pacer.pause(Date.now() + 60_000, stop.signal);
+    stop.abort();
+    expect(await aborted).toBe(false);
+  });
 });

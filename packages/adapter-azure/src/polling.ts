@@ -17,6 +17,7 @@ export class PollPacer {
   #empties = 0;
   #nextPollAt = 0;
   #probe: Promise<void> | undefined;
+  readonly #wakers = new Set<() => void>();
 
   constructor(pacing: PollPacing) {
     if (!(pacing.minPollMs >= 0 && pacing.maxPollMs >= pacing.minPollMs)) {
@@ -48,6 +49,29 @@ export class PollPacer {
   polled(found: number, now: number = Date.now()): void {
     this.#empties = found > 0 ? 0 : this.#empties + 1;
     this.#nextPollAt = now + this.pauseMs;
+  }
+
+  /**
+   * Messages were just sent to the queue (by this process): poll at once again. A receive pausing
+   * in `pause` wakes up; the back-off starts over.
+   */
+  wake(now: number = Date.now()): void {
+    this.#empties = 0;
+    this.#nextPollAt = now;
+    for (const waker of this.#wakers) waker();
+  }
+
+  /** Pause until `at` (epoch ms), or until `wake`; false when `signal` aborted first. */
+  async pause(at: number, signal: AbortSignal): Promise<boolean> {
+    const woken = new AbortController();
+    const waker = () => woken.abort();
+    this.#wakers.add(waker);
+    try {
+      const slept = await sleepUntil(at, AbortSignal.any([signal, woken.signal]));
+      return slept || !signal.aborted;
+    } finally {
+      this.#wakers.delete(waker);
+    }
   }
 
   /**

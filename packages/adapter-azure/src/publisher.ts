@@ -32,6 +32,8 @@ export interface AzureQueuePublisherContext {
   /** Default time-to-live, seconds; -1 never expires. */
   readonly ttlSeconds: number;
   readonly maxMessageBytes: number;
+  /** Told of each queue that got a message visible at once, so a receive pausing on it can poll now. */
+  readonly sent?: ((queue: string) => void) | undefined;
 }
 
 /** Put Message calls in flight at once for one publish (Storage Queues have no batch send). */
@@ -76,18 +78,21 @@ export class AzureQueuePublisher implements Publisher {
       };
     });
     const failures: Array<{ id: string; error: Error }> = [];
+    const visibleNow = new Set<string>();
     let next = 0;
     const lane = async () => {
       while (next < ready.length) {
         const m = ready[next++]!;
         try {
           await putMessage(this.#ctx, m.queue, m.text, m.delaySeconds, m.ttlSeconds);
+          if (m.delaySeconds === 0) visibleNow.add(m.queue);
         } catch (error) {
           failures.push({ id: m.id, error: error as Error });
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(PARALLEL_SENDS, ready.length) }, lane));
+    for (const queue of visibleNow) this.#ctx.sent?.(queue);
     if (failures.length === 1 && messages.length === 1) throw failures[0]!.error;
     if (failures.length > 0) throw new AzurePublishError(failures, messages.length);
   }

@@ -6,7 +6,7 @@ import { checkQueues } from "./connect.ts";
 import { AzureQueueDelivery, type DeliveryContext } from "./delivery.ts";
 import { call } from "./errors.ts";
 import { MAX_RECEIVE_BATCH, MAX_VISIBILITY_S } from "./limits.ts";
-import { type PollPacer, sleepUntil } from "./polling.ts";
+import type { PollPacer } from "./polling.ts";
 
 /** What a source needs. */
 export interface AzureQueueSourceContext extends DeliveryContext {
@@ -50,11 +50,9 @@ export class AzureQueueSource implements Source {
       if (!release) return [];
       try {
         const due = pacer.nextPollAt;
-        if (due > deadline) {
-          await sleepUntil(deadline, both);
-          return [];
-        }
-        if (!(await sleepUntil(due, both))) return [];
+        if (!(await pacer.pause(Math.min(due, deadline), both))) return [];
+        // Past the window without being woken: answer empty; a wake polls at once.
+        if (pacer.nextPollAt > deadline && Date.now() >= deadline) return [];
         const got = await this.#poll(Math.min(MAX_RECEIVE_BATCH, Math.max(1, max)), both);
         pacer.polled(got.length);
         if (got.length > 0) return got.map((m) => this.#delivery(m));

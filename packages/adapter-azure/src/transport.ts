@@ -66,7 +66,11 @@ export class AzureQueueTransport implements Transport {
 
   /** The transport's publisher (Put Message, up to 16 at once). */
   publisher(): AzureQueuePublisher {
-    this.#publisher ??= new AzureQueuePublisher({ ...this.#writer, queue: this.queue });
+    // A message this process sends to its own queue is polled for at once, not after the idle pause.
+    const sent = (queue: string) => {
+      if (queue === this.queue) this.pacer.wake();
+    };
+    this.#publisher ??= new AzureQueuePublisher({ ...this.#writer, queue: this.queue, sent });
     return this.#publisher;
   }
 
@@ -86,11 +90,18 @@ export class AzureQueueTransport implements Transport {
    * the first request, deleted on close).
    */
   requester(): Requester {
-    return new QueueRequester(this.publisher(), () => this.openReplyQueue(), this.options.logger);
+    // The reply queue is polled at once after each request, not after its idle pause.
+    const pacer = new PollPacer(this.pacer.pacing);
+    const publisher = new AzureQueuePublisher({
+      ...this.#writer,
+      queue: this.queue,
+      sent: () => pacer.wake(),
+    });
+    return new QueueRequester(publisher, () => this.openReplyQueue(pacer), this.options.logger);
   }
 
-  /** Create a reply queue and a source on it (with a pacer of its own); `close` deletes the queue. */
-  async openReplyQueue(): Promise<ReplyQueue> {
+  /** Create a reply queue and a source on it (polled by `pacer`); `close` deletes the queue. */
+  async openReplyQueue(pacer: PollPacer = new PollPacer(this.pacer.pacing)): Promise<ReplyQueue> {
     const name = `mailroom-reply-${uuidv7()}`;
     const client = this.queues.queue(name);
     await call(`Create Queue "${name}"`, () => client.create());
@@ -102,7 +113,7 @@ export class AzureQueueTransport implements Transport {
       receiveEncoding: this.#receiveEncoding,
       visibilityTimeoutMs: 30_000,
       waitMs: this.options.waitMs ?? 20_000,
-      pacer: new PollPacer(this.pacer.pacing),
+      pacer,
     });
     return {
       address: name,
