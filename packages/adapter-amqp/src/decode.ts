@@ -5,6 +5,9 @@ import { copyKey } from "./delivery.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { readProperties } from "./properties.ts";
 
+/** Strips a leading byte order mark, as the JSON codec's decoder does. */
+const utf8 = new TextDecoder();
+
 /** A received message as an envelope, and the runs its copy carried (for the run ledger). */
 export interface Decoded {
   envelope: Envelope | DecodeFailure;
@@ -46,8 +49,9 @@ export function decodeMessage(message: ConsumeMessage, options: ResolvedOptions,
     envelope.name !== read.meta.name &&
     options.codec.name === "json"
   ) {
-    // The order ranks a property above the body: the property names it and the whole body is the data.
-    const data: unknown = JSON.parse(message.content.toString("utf8"));
+    // The order ranks a property above the body: the property names it and the whole body is the
+    // data, read as the codec read it (a UTF-8 byte order mark is not part of the JSON).
+    const data: unknown = JSON.parse(utf8.decode(message.content));
     return { envelope: { ...envelope, name: read.meta.name!, data }, runsBefore };
   }
   return { envelope, runsBefore };
