@@ -14,12 +14,13 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { aliyunFcMns } from "./aliyun-fc-mns/function.ts";
 import { awsLambdaSqs } from "./aws-lambda-sqs/function.ts";
+import { azureQueue } from "./azure-queue/function.ts";
 import { buildFunction, REPO_ROOT } from "./lib/build-function.ts";
 import { sizeTable } from "./lib/size-table.ts";
 import type { BuiltFunction, FunctionSpec } from "./lib/spec.ts";
 
 /** Every function this command builds, by name. */
-export const FUNCTIONS: readonly FunctionSpec[] = [awsLambdaSqs, aliyunFcMns];
+export const FUNCTIONS: readonly FunctionSpec[] = [awsLambdaSqs, aliyunFcMns, azureQueue];
 
 const { values, positionals } = parseArgs({
   options: { handlers: { type: "string" }, out: { type: "string" } },

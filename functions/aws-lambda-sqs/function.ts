@@ -6,7 +6,7 @@ import type { FunctionSpec } from "../lib/spec.ts";
  */
 export const awsLambdaSqs: FunctionSpec = {
   name: "aws-lambda-sqs",
-  runtime: "AWS Lambda nodejs22.x, SQS event source",
+  runtime: "AWS Lambda nodejs24.x (or 22.x), SQS event source",
   entry: new URL("./src/index.ts", import.meta.url).pathname,
   target: "node22",
   external: ["@aws-sdk/*", "@smithy/*"],

@@ -54,7 +54,10 @@ export async function buildFunction(spec: FunctionSpec, options: BuildOptions): 
     logLevel: "error",
     plugins: [handlersPlugin(options.handlersDir), sideEffectFreePlugin(REPO_ROOT)],
   });
-  await writeFile(join(dir, "package.json"), `${JSON.stringify({ type: "module" }, null, 2)}\n`);
+  await writeFile(
+    join(dir, "package.json"),
+    `${JSON.stringify({ type: "module", ...spec.packageJson }, null, 2)}\n`,
+  );
   await spec.addFiles?.(dir, { handlersDir: options.handlersDir, target: spec.target });
 
   const byPackage = new Map<string, number>();

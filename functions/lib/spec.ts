@@ -12,6 +12,8 @@ export interface FunctionSpec {
   external?: string[];
   /** Dynamic imports become files of their own, loaded on first need instead of at cold start. */
   splitting?: boolean;
+  /** Fields of the artefact's package.json beside `"type": "module"` (Azure reads `main`). */
+  packageJson?: Record<string, unknown>;
   /** Packages whose bytes the size table adds up as "core + adapter". */
   corePackages: string[];
   /** Writes what the artefact needs beside the bundle (a bundled SDK, host.json), into `dir`. */
