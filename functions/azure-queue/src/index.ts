@@ -4,8 +4,11 @@
  * (package.json `main`), which registers the functions with `app` of `@azure/functions`.
  */
 import { app } from "@azure/functions";
-import { registerAzureFunctions } from "@mailroom/adapter-azure";
+import { type FunctionsRegistrar, registerAzureFunctions } from "@mailroom/adapter-azure";
 import { functionApp } from "../../lib/app.ts";
 import { registrationFrom } from "./options.ts";
 
-registerAzureFunctions(functionApp(), registrationFrom(process.env, app));
+// `app` is passed in (not looked up by the adapter with require): it is bundled, not installed.
+// Its methods take the typed options of each trigger; the adapter passes exactly those.
+const functions = app as unknown as FunctionsRegistrar;
+registerAzureFunctions(functionApp(), registrationFrom(process.env, functions));
