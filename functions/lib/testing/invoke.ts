@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { REPO_ROOT } from "../build-function.ts";
@@ -14,9 +14,14 @@ export interface Unpacked {
 /**
  * Unpack a function's zip into a fresh folder. `provided` names packages the provider's runtime
  * supplies (Lambda's AWS SDK: `@aws-sdk`): they are linked from this repository's node_modules,
- * so the artefact finds them as it would on the provider, and nothing else.
+ * so the artefact finds them as it would on the provider, and nothing else. `standIns` installs
+ * a CommonJS file as a package the provider's worker injects (`@azure/functions-core`).
  */
-export async function unpackArtefact(zipPath: string, provided: string[] = []): Promise<Unpacked> {
+export async function unpackArtefact(
+  zipPath: string,
+  provided: string[] = [],
+  standIns: Record<string, string> = {},
+): Promise<Unpacked> {
   const dir = await mkdtemp(join(tmpdir(), "mailroom-artefact-"));
   for (const [path, bytes] of unzip(await readFile(zipPath))) {
     await mkdir(dirname(join(dir, path)), { recursive: true });
@@ -27,14 +32,23 @@ export async function unpackArtefact(zipPath: string, provided: string[] = []): 
     await mkdir(dirname(target), { recursive: true });
     await symlink(join(REPO_ROOT, "node_modules", name), target);
   }
+  for (const [name, file] of Object.entries(standIns)) {
+    const target = join(dir, "node_modules", name);
+    await mkdir(target, { recursive: true });
+    await copyFile(file, join(target, "index.js"));
+    await writeFile(join(target, "package.json"), JSON.stringify({ name, main: "index.js" }));
+  }
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
+
+/** The recording stand-in for the Azure Functions worker's `@azure/functions-core`. */
+export const AZURE_FUNCTIONS_CORE = new URL("./azure-functions-core.cjs", import.meta.url).pathname;
 
 /** One invocation of a handler in an unpacked artefact. */
 export interface Invocation {
   /** Whose runtime to stand in for: the event's and context's form. */
-  provider: "lambda" | "fc";
-  /** `file.export`, as configured on the function. Default `index.handler`. */
+  provider: "lambda" | "fc" | "azure";
+  /** `file.export`, as configured on the function (Azure: the function's name). Default `index.handler`. */
   handler?: string;
   event: unknown;
   /** The context object (Lambda's `getRemainingTimeInMillis` is added). */
