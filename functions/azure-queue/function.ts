@@ -8,14 +8,25 @@ import type { FunctionSpec } from "../lib/spec.ts";
 /** The extension bundle that brings the storage queue and Service Bus bindings to a Node app. */
 export const EXTENSION_BUNDLE = { id: "Microsoft.Azure.Functions.ExtensionBundle", version: "[4.*, 5.0.0)" };
 
+/** Storage queue messages one instance takes at once per function (the host's default, stated). */
+export const QUEUE_BATCH_SIZE = 16;
+
 /**
  * The host.json of the artefact: the queue settings the Azure adapter derives from the handlers'
  * retry policies (`azureFunctionSettings`: maxDequeueCount = the largest maxAttempts,
- * visibilityTimeout = the base retry delay, messageEncoding), with the extension bundle.
+ * visibilityTimeout = the base retry delay, messageEncoding), the batch size, and the extension
+ * bundle that brings the queue and Service Bus bindings.
  */
 export async function hostJsonFor(handlersDir: string): Promise<Record<string, unknown>> {
   const { hostJson } = azureFunctionSettings(await appFromHandlers(handlersDir, "mailroom", silentLogger));
-  return { ...hostJson, extensionBundle: EXTENSION_BUNDLE };
+  return {
+    ...hostJson,
+    extensions: {
+      ...hostJson.extensions,
+      queues: { batchSize: QUEUE_BATCH_SIZE, ...hostJson.extensions.queues },
+    },
+    extensionBundle: EXTENSION_BUNDLE,
+  };
 }
 
 /**

@@ -82,6 +82,7 @@ describe(`functions/azure-queue: the built zip on the Functions Node worker (her
     const host = JSON.parse(await readFile(join(built.dir, "host.json"), "utf8"));
     expect(host).toEqual(await hostJsonFor(join(REPO_ROOT, "examples/handlers")));
     expect(host.extensions.queues).toEqual({
+      batchSize: 16,
       maxDequeueCount: 5,
       visibilityTimeout: "00:00:01",
       messageEncoding: "base64",
