@@ -60,11 +60,21 @@ export class RedisConnection {
     client.disconnect();
   }
 
-  /** Close every connection. */
+  /** Close every connection: what was sent is answered first, unless the server takes over a second. */
   async close(): Promise<void> {
     for (const client of this.#blocking) client.disconnect();
     this.#blocking.clear();
-    await this.commands.quit().catch(() => this.commands.disconnect());
+    if (this.commands.status !== "ready") {
+      this.commands.disconnect();
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 1_000);
+    });
+    await Promise.race([this.commands.quit().catch(() => {}), late]);
+    clearTimeout(timer);
+    this.commands.disconnect();
   }
 }
 
@@ -86,6 +96,8 @@ export function isReply(error: unknown): boolean {
 }
 
 async function probe(options: RedisOptions, where: string, signal: AbortSignal | undefined): Promise<void> {
+  const aborted = () => new TransportError(`the check of Redis at ${where} was aborted`);
+  if (signal?.aborted) throw aborted();
   const { username, password, db, ...rest } = options;
   const client = new Redis({
     ...rest,
@@ -99,9 +111,17 @@ async function probe(options: RedisOptions, where: string, signal: AbortSignal |
   client.on("error", (error: unknown) => {
     networkError ??= error;
   });
-  const abort = () => client.disconnect();
+  // A server that stops answering keeps ioredis's own rejection waiting (its disconnect waits for
+  // the socket to close), so an abort answers at once and leaves the rest to the background.
+  let abort = () => {};
+  const abortion = new Promise<never>((_, reject) => {
+    abort = () => {
+      client.disconnect();
+      reject(aborted());
+    };
+  });
   signal?.addEventListener("abort", abort, { once: true });
-  try {
+  const work = (async () => {
     await client.connect().catch((error: unknown) => {
       throw new TransportError(
         `Redis at ${where} is not reachable: ${describeError(networkError ?? error)}`,
@@ -111,25 +131,14 @@ async function probe(options: RedisOptions, where: string, signal: AbortSignal |
       );
     });
     if (password) await authenticate(client, username, password, where);
-    if (db) {
-      await client.call("SELECT", db).catch((error: unknown) => {
-        if (!isReply(error)) throw error;
-        throw new RefusedError(
-          `Redis at ${where} has no database ${db} (${(error as Error).message}); use a number below the server's "databases" setting`,
-          { cause: error },
-        );
-      });
-    }
-    const info = String(await client.call("INFO", "server"));
-    const version = /redis_version:(\d+)\.(\d+)/.exec(info);
-    if (version && !atLeast([Number(version[1]), Number(version[2])], MIN_VERSION)) {
-      throw new RefusedError(
-        `Redis at ${where} is version ${version[1]}.${version[2]}; Mailroom needs ${MIN_VERSION.join(".")} or newer (XAUTOCLAIM)`,
-      );
-    }
+    if (db) await select(client, db, where);
+    await checkVersion(client, where);
+  })();
+  work.catch(() => {});
+  try {
+    await Promise.race([work, abortion]);
   } catch (error) {
-    if (signal?.aborted)
-      throw new TransportError(`the check of Redis at ${where} was aborted`, { cause: error });
+    if (signal?.aborted) throw aborted();
     if (isReply(error) && (error as Error).message.startsWith("NOAUTH")) {
       throw new RefusedError(
         `Redis at ${where} requires a password: put it in the URL (redis://user:password@host:port/db)`,
@@ -140,6 +149,26 @@ async function probe(options: RedisOptions, where: string, signal: AbortSignal |
   } finally {
     signal?.removeEventListener("abort", abort);
     client.disconnect();
+  }
+}
+
+async function select(client: Redis, db: number, where: string): Promise<void> {
+  await client.call("SELECT", db).catch((error: unknown) => {
+    if (!isReply(error)) throw error;
+    throw new RefusedError(
+      `Redis at ${where} has no database ${db} (${(error as Error).message}); use a number below the server's "databases" setting`,
+      { cause: error },
+    );
+  });
+}
+
+async function checkVersion(client: Redis, where: string): Promise<void> {
+  const info = String(await client.call("INFO", "server"));
+  const version = /redis_version:(\d+)\.(\d+)/.exec(info);
+  if (version && !atLeast([Number(version[1]), Number(version[2])], MIN_VERSION)) {
+    throw new RefusedError(
+      `Redis at ${where} is version ${version[1]}.${version[2]}; Mailroom needs ${MIN_VERSION.join(".")} or newer (XAUTOCLAIM)`,
+    );
   }
 }
 

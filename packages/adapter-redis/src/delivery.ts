@@ -101,9 +101,8 @@ export class RedisDelivery implements Delivery {
   }
 
   #identity(): Pick<SettleWrite, "groupId" | "messageId"> {
-    const envelope = this.envelope;
-    const messageId = isDecodeFailure(envelope) ? (envelope.meta.id ?? this.entry.id) : envelope.id;
-    return { groupId: this.#content.groupId, messageId };
+    // As the receive script knows it: the entry's mailroom-id field, else the entry id.
+    return { groupId: this.#content.groupId, messageId: this.#content.meta.id ?? this.entry.id };
   }
 
   async #settle(what: string, write: SettleWrite): Promise<void> {

@@ -98,7 +98,8 @@ export function copyFields(
   headers: Readonly<Record<string, string>>,
 ): RedisArg[] {
   const meta: MessageMeta = {
-    id: envelope.id,
+    // The id the stream knows the message by (FIFO heads are recorded by it), as the entry had it.
+    id: content.meta.id ?? envelope.id,
     name: envelope.name,
     publishedAt: envelope.publishedAt,
     parentId: envelope.parentId,

@@ -14,7 +14,7 @@ export interface RedisTransportOptions {
    * reclaims it (XAUTOCLAIM min-idle-time), ms (`?visibility=`). Default 30000.
    */
   visibilityTimeoutMs?: number;
-  /** Longest a receive waits for an entry before it answers empty, ms (`?wait=`). Default 5000. */
+  /** Longest a receive waits for an entry before it answers empty, ms (`?wait=`). Default 1000. */
   waitMs?: number;
   /**
    * Create the stream and the group (reading from the stream's first entry) when missing

@@ -42,6 +42,8 @@ export class RedisSource implements Source {
   readonly #idle: Redis[] = [];
   #cursor = "0-0";
   #lastReclaim = 0;
+  /** The group knows this consumer (it has read): on close it leaves the group if it holds nothing. */
+  #joined = false;
 
   constructor(ctx: StreamContext) {
     this.#ctx = ctx;
@@ -81,6 +83,7 @@ export class RedisSource implements Source {
         if (both.aborted) return [];
         throw redisFailure(error, `receive from stream "${this.#ctx.keys.stream}"`, where);
       }
+      this.#joined = true;
       if (reclaim) {
         this.#lastReclaim = Date.now();
         this.#cursor = read.cursor;
@@ -106,36 +109,46 @@ export class RedisSource implements Source {
     if (this.#closing.signal.aborted) return;
     this.#closing.abort();
     for (const client of this.#idle.splice(0)) this.#ctx.connection.discard(client);
-    await forgetConsumer(this.#ctx, this.consumer);
+    if (this.#joined) await forgetConsumer(this.#ctx, this.consumer);
   }
 
   /** Block until the stream or the wake stream gets an entry, `ms` pass, or `signal` aborts. */
   async #waitForEntries(read: ReadResult, ms: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
     const connection = this.#ctx.connection;
     const client = this.#idle.pop() ?? connection.blocking();
-    const abort = () => connection.discard(client);
+    const { stream, wake } = this.#ctx.keys;
+    const wait = client.xreadBuffer(
+      "COUNT",
+      1,
+      "BLOCK",
+      Math.ceil(ms),
+      "STREAMS",
+      stream,
+      wake,
+      read.lastId,
+      read.lastWakeId,
+    );
+    // A blocking read cannot be cancelled: an abort closes its connection and answers at once,
+    // without waiting for ioredis to reject the read.
+    let abort = () => {};
+    const aborted = new Promise<void>((resolve) => {
+      abort = () => {
+        connection.discard(client);
+        resolve();
+      };
+    });
     signal.addEventListener("abort", abort, { once: true });
     try {
-      if (signal.aborted) return;
-      const { stream, wake } = this.#ctx.keys;
-      await client.xreadBuffer(
-        "COUNT",
-        1,
-        "BLOCK",
-        Math.ceil(ms),
-        "STREAMS",
-        stream,
-        wake,
-        read.lastId,
-        read.lastWakeId,
-      );
+      await Promise.race([wait, aborted]);
       if (!signal.aborted) this.#idle.push(client);
     } catch (error) {
       connection.discard(client);
       if (signal.aborted) return;
-      throw redisFailure(error, `waiting on stream "${this.#ctx.keys.stream}"`, connection.where);
+      throw redisFailure(error, `waiting on stream "${stream}"`, connection.where);
     } finally {
       signal.removeEventListener("abort", abort);
+      wait.catch(() => {});
     }
   }
 

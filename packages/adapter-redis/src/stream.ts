@@ -137,9 +137,14 @@ export async function scheduleFields(
 
 /** Remove `consumer` from the group when it holds nothing (best effort: a consumer left behind is harmless). */
 export async function forgetConsumer(ctx: StreamContext, consumer: string): Promise<void> {
-  await FORGET_CONSUMER.run(ctx.connection.commands, [ctx.keys.stream], [ctx.group, consumer]).catch(
-    () => {},
-  );
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, 1_000);
+  });
+  const forget = FORGET_CONSUMER.run(ctx.connection.commands, [ctx.keys.stream], [ctx.group, consumer]);
+  // A server that stopped answering must not hold up a close.
+  await Promise.race([forget.catch(() => {}), late]);
+  clearTimeout(timer);
 }
 
 /** Create the stream and the group, reading from the stream's first entry, unless the group exists. */

@@ -111,7 +111,7 @@ export async function openTransport(
   if (!(visibilityTimeoutMs >= 100)) {
     throw new ConfigError(`the visibility timeout must be at least 100 ms, got ${visibilityTimeoutMs}`);
   }
-  const waitMs = o.waitMs ?? 5_000;
+  const waitMs = o.waitMs ?? 1_000;
   if (!(waitMs > 0)) throw new ConfigError(`the receive wait must be longer than 0 ms, got ${waitMs}`);
   const connection = new RedisConnection({ ...parsed.connection, ...o.redis }, parsed.where);
   return new RedisTransport({
