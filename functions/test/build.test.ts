@@ -21,7 +21,7 @@ describe("npm run functions:build", () => {
     );
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
-    for (const name of ["aws-lambda-sqs", "aliyun-fc-mns"]) {
+    for (const name of ["aws-lambda-sqs", "aliyun-fc-mns", "azure-queue"]) {
       expect(existsSync(join(out, `${name}.zip`))).toBe(true);
       expect(run.stdout).toMatch(new RegExp(`${name}\\.zip .* KB`));
     }
@@ -38,6 +38,6 @@ describe("npm run functions:build", () => {
       },
     );
     expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(/unknown function gcp; known: aws-lambda-sqs, aliyun-fc-mns/);
+    expect(run.stderr).toMatch(/unknown function gcp; known: aws-lambda-sqs, aliyun-fc-mns, azure-queue/);
   });
 });
