@@ -86,15 +86,16 @@ end
 /**
  * Receive: move due delayed entries into the stream, reclaim idle pending ones (when asked),
  * read new ones for this consumer, and let through only each FIFO group's head (the others
- * are parked, in order, behind it). Returns `[cursor, activity, nextDueInMs, lastId, lastWakeId,
- * entries]` with each entry as `[id, deliveryCount, fields]`; the two last ids are where a
- * blocking XREAD waits from when nothing was read.
+ * are parked, in order, behind it). A reclaim round also checks a few FIFO heads, so a group
+ * whose head was deleted by hand moves on. Returns `[cursor, activity, nextDueInMs, lastId,
+ * lastWakeId, entries, headsCursor]` with each entry as `[id, deliveryCount, fields]`; the two
+ * ids are where a blocking XREAD waits from when nothing was read.
  *
- * ARGV: group, consumer, count, minIdleMs (0: no reclaim), cursor, parked-list prefix.
+ * ARGV: group, consumer, count, minIdleMs (0: no reclaim), cursor, parked-list prefix, heads cursor.
  */
 export const RECEIVE_LUA = `${COMMON}
-local group, consumer, count, min_idle, cursor, prefix =
-  ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6]
+local group, consumer, count, min_idle, cursor, prefix, heads_cursor =
+  ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7]
 local now = now_ms()
 
 local due = redis.call('ZRANGEBYSCORE', K.delayed, '-inf', now, 'LIMIT', 0, 100)
@@ -151,6 +152,16 @@ end
 
 local out, read = {}, 0
 if min_idle > 0 then
+  -- A few FIFO heads per reclaim round: one deleted or trimmed by hand hands its group on.
+  local scan = redis.call('HSCAN', K.heads, heads_cursor, 'COUNT', 20)
+  heads_cursor = scan[1]
+  for i = 1, #scan[2], 2 do
+    local g, h = scan[2][i], scan[2][i + 1]
+    local at = string.sub(h, 1, string.find(h, ' ', 1, true) - 1)
+    if not alive(at) then promote(g, prefix) end
+  end
+end
+if min_idle > 0 then
   local r = redis.call('XAUTOCLAIM', K.stream, group, consumer, min_idle, cursor, 'COUNT', count)
   cursor = r[1]
   for _, e in ipairs(r[2]) do
@@ -185,7 +196,7 @@ if read == 0 then
   local w = redis.call('XREVRANGE', K.wake, '+', '-', 'COUNT', 1)
   if w[1] then woken = w[1][1] end
 end
-return { cursor, read + #due, next_due, last, woken, out }
+return { cursor, read + #due, next_due, last, woken, out, heads_cursor }
 `;
 
 /**

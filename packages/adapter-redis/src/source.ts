@@ -16,6 +16,7 @@ import {
   consumerName,
   forgetConsumer,
   type ReadResult,
+  type ReclaimCursors,
   readEntries,
   type StreamContext,
 } from "./stream.ts";
@@ -40,7 +41,7 @@ export class RedisSource implements Source {
   readonly #reclaimEveryMs: number;
   readonly #closing = new AbortController();
   readonly #idle: Redis[] = [];
-  #cursor = "0-0";
+  readonly #cursors: ReclaimCursors = { pending: "0-0", heads: "0" };
   #lastReclaim = 0;
   /** The group knows this consumer (it has read): on close it leaves the group if it holds nothing. */
   #joined = false;
@@ -77,7 +78,7 @@ export class RedisSource implements Source {
           this.consumer,
           Math.max(1, max),
           reclaim ? this.visibilityTimeoutMs : 0,
-          this.#cursor,
+          this.#cursors,
         );
       } catch (error) {
         if (both.aborted) return [];
@@ -86,7 +87,8 @@ export class RedisSource implements Source {
       this.#joined = true;
       if (reclaim) {
         this.#lastReclaim = Date.now();
-        this.#cursor = read.cursor;
+        this.#cursors.pending = read.cursor;
+        this.#cursors.heads = read.headsCursor;
       }
       if (read.entries.length > 0) return read.entries.map((e) => this.#delivery(e));
       if (both.aborted) return [];

@@ -31,6 +31,16 @@ export interface ReadResult {
   lastId: string;
   lastWakeId: string;
   entries: StreamEntry[];
+  /** Where the next reclaim round goes on checking FIFO heads. */
+  headsCursor: string;
+}
+
+/** Where a consumer's reclaim rounds have got to. */
+export interface ReclaimCursors {
+  /** XAUTOCLAIM's cursor in the pending entries. */
+  pending: string;
+  /** HSCAN's cursor in the FIFO heads. */
+  heads: string;
 }
 
 /** A consumer name unique to one source. */
@@ -44,9 +54,9 @@ export async function readEntries(
   consumer: string,
   count: number,
   minIdleMs: number,
-  cursor: string,
+  cursors: ReclaimCursors,
 ): Promise<ReadResult> {
-  const args = [ctx.group, consumer, count, minIdleMs, cursor, ctx.keys.parkedPrefix];
+  const args = [ctx.group, consumer, count, minIdleMs, cursors.pending, ctx.keys.parkedPrefix, cursors.heads];
   let reply: unknown;
   try {
     reply = await RECEIVE.run(ctx.connection.commands, scriptKeys(ctx.keys), args);
@@ -57,13 +67,14 @@ export async function readEntries(
     await ensureGroup(ctx);
     reply = await RECEIVE.run(ctx.connection.commands, scriptKeys(ctx.keys), args);
   }
-  const [nextCursor, activity, nextDue, lastId, lastWakeId, entries] = reply as [
+  const [nextCursor, activity, nextDue, lastId, lastWakeId, entries, headsCursor] = reply as [
     Buffer,
     number,
     number,
     Buffer,
     Buffer,
     Array<[Buffer, number, unknown]>,
+    Buffer,
   ];
   return {
     cursor: String(nextCursor),
@@ -71,6 +82,7 @@ export async function readEntries(
     nextDueInMs: Number(nextDue),
     lastId: String(lastId),
     lastWakeId: String(lastWakeId),
+    headsCursor: String(headsCursor),
     entries: entries.map(([id, count, fields]) => ({
       id: String(id),
       deliveryCount: Number(count),
