@@ -1,8 +1,8 @@
 // One consumer run in its own process, so process.cpuUsage() measures that consumer alone.
-// Usage: node --conditions=@mailroom/source consumer.ts <raw|mailroom|rascal> <queue> <count>
+// Usage: node --conditions=@mailroom/source consumer.ts <raw|mailroom-defaults|mailroom-tuned|rascal> <queue> <count>
 
 import { createRequire } from "node:module";
-import { AmqpTransport } from "@mailroom/adapter-amqp";
+import { AmqpTransport, openTransport } from "@mailroom/adapter-amqp";
 import { createApp, silentLogger, Worker } from "@mailroom/core";
 import { connect } from "amqplib";
 import { AMQP_URL, type ConsumerResult, NAME, PREFETCH } from "./shared.ts";
@@ -46,7 +46,27 @@ async function raw(): Promise<() => Promise<void>> {
   return () => conn.close();
 }
 
-async function mailroom(): Promise<() => Promise<void>> {
+/** What a user gets first: the URL with only the queue, and a Worker with no options. */
+async function mailroomDefaults(): Promise<() => Promise<void>> {
+  const transport = await openTransport(`${AMQP_URL}?queue=${encodeURIComponent(queue)}`);
+  const app = createApp({ name: "bench", logger: silentLogger });
+  app.handle(NAME, () => {
+    one();
+  });
+  const worker = new Worker(app, transport.source(), {
+    publisher: transport.publisher(),
+    logger: silentLogger,
+  });
+  begin();
+  void worker.start();
+  return async () => {
+    await worker.stop();
+    await transport.close();
+  };
+}
+
+/** Tuned as bench/amqp always ran it: prefetch 100, concurrency 100, batch 100. */
+async function mailroomTuned(): Promise<() => Promise<void>> {
   const transport = new AmqpTransport(AMQP_URL, { queue, prefetch: PREFETCH });
   await transport.connect();
   const app = createApp({ name: "bench", logger: silentLogger });
@@ -103,7 +123,13 @@ async function rascal(): Promise<() => Promise<void>> {
   return () => broker.shutdown();
 }
 
-const stop = await ({ raw, mailroom, rascal } as Record<string, () => Promise<() => Promise<void>>>)[kind]!();
+const consumers: Record<string, () => Promise<() => Promise<void>>> = {
+  raw,
+  "mailroom-defaults": mailroomDefaults,
+  "mailroom-tuned": mailroomTuned,
+  rascal,
+};
+const stop = await consumers[kind]!();
 await done;
 const ms = performance.now() - startedAt;
 const cpu = process.cpuUsage(cpuAt);

@@ -1,7 +1,9 @@
 // The JavaScript cost per message of Mailroom's consume path, without a broker: a fake channel,
 // deliveries fed in bursts of 20 within a prefetch window of 100, a handler that does nothing.
-//   node --conditions=@mailroom/source bench/amqp/overhead.ts [count] [worker|source]
-// `source` measures the adapter alone (receive + decode + ack); `worker` adds core's Worker.
+//   node --conditions=@mailroom/source bench/amqp/overhead.ts [count] [defaults|worker|source|raw]
+// `defaults`: core's Worker at its defaults (concurrency 16, batch 10, prefetch derived: 52);
+// `worker`: tuned (concurrency 100, batch 100, prefetch 100); `source`: the adapter alone
+// (receive + decode + ack); `raw`: what a bare amqplib consumer does (JSON.parse + ack).
 import { createApp, jsonCodec, silentLogger, Worker } from "@mailroom/core";
 import { toEncodeInput } from "@mailroom/core/transport";
 import type { ChannelModel, ConsumeMessage } from "amqplib";
@@ -51,7 +53,12 @@ const conn = {
   probe: async () => {},
   reopen() {},
 } as unknown as AmqpConnection;
-const source = new AmqpSource(conn, resolveOptions({ queue: "q", prefetch: 100 }));
+const source = new AmqpSource(
+  conn,
+  resolveOptions(mode === "defaults" ? { queue: "q" } : { queue: "q", prefetch: 100 }),
+);
+/** The broker's window: the prefetch the consumer asks for. */
+let window = mode === "defaults" ? 2 * (16 + 10) : 100;
 const messages = Array.from({ length: 1000 }, (_, i) => {
   const wire = codec.encode(toEncodeInput({ name: "order_created", data: payload(i) }));
   return {
@@ -69,14 +76,21 @@ const messages = Array.from({ length: 1000 }, (_, i) => {
 });
 let sent = 0;
 function pump(): void {
-  const n = Math.min(20, 100 - (sent - acked), N - sent);
+  const n = Math.min(20, window - (sent - acked), N - sent);
   for (let i = 0; i < n; i++) deliver(messages[sent++ % messages.length]!);
   if (acked < N) setImmediate(pump);
 }
-if (mode === "worker") {
+if (mode === "worker" || mode === "defaults") {
   const app = createApp({ name: "bench", logger: silentLogger });
   app.handle("order_created", () => {});
-  void new Worker(app, source, { concurrency: 100, batchSize: 100, logger: silentLogger }).start();
+  const options = mode === "worker" ? { concurrency: 100, batchSize: 100 } : {};
+  void new Worker(app, source, { ...options, logger: silentLogger }).start();
+} else if (mode === "raw") {
+  window = 100;
+  deliver = (m) => {
+    JSON.parse(m.content.toString("utf8"));
+    channel.ack();
+  };
 } else {
   const stop = new AbortController();
   void (async () => {

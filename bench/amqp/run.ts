@@ -1,6 +1,8 @@
-// AMQP benchmark: raw amqplib vs Mailroom vs Rascal on the same broker, same run.
+// AMQP benchmark: raw amqplib vs Mailroom (at its defaults, and tuned) vs Rascal on the same
+// broker, same run, each consumer in its own process.
 //   node --conditions=@mailroom/source bench/amqp/run.ts        (or: npm run bench:amqp -w bench)
-// BENCH_AMQP_COUNT=10000 for a quick run; the default is the issue's 100,000 messages.
+// BENCH_QUICK=1 (or BENCH_AMQP_COUNT / BENCH_AMQP_ROUNDS) for a smaller run; the default is
+// 100,000 messages, 3 rounds.
 import { execFile, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
@@ -9,16 +11,15 @@ import { AmqpTransport } from "@mailroom/adapter-amqp";
 import { jsonCodec, type Outgoing } from "@mailroom/core";
 import { toEncodeInput } from "@mailroom/core/transport";
 import { connect } from "amqplib";
+import { type Figure, median, QUICK, report } from "../lib/result.ts";
 import { AMQP_URL, COUNT, type ConsumerResult, NAME, payload } from "./shared.ts";
 
 const run = promisify(execFile);
 const WINDOW = 1_000;
 const stamp = `${process.pid}-${Date.now().toString(36)}`;
-const queues = {
-  raw: `bench-amqp-raw-${stamp}`,
-  mailroom: `bench-amqp-mailroom-${stamp}`,
-  rascal: `bench-amqp-rascal-${stamp}`,
-};
+const KINDS = ["raw", "mailroom-defaults", "mailroom-tuned", "rascal"] as const;
+type Kind = (typeof KINDS)[number];
+const queues = Object.fromEntries(KINDS.map((k) => [k, `bench-amqp-${k}-${stamp}`])) as Record<Kind, string>;
 
 function messages(): Outgoing[] {
   return Array.from({ length: COUNT }, (_, i) => ({ name: NAME, data: payload(i) }));
@@ -65,7 +66,7 @@ async function publishMailroom(transport: AmqpTransport): Promise<number> {
   return (COUNT / ms) * 1000;
 }
 
-async function consume(kind: keyof typeof queues): Promise<ConsumerResult> {
+async function consume(kind: Kind): Promise<ConsumerResult> {
   const { stdout } = await run(
     process.execPath,
     [
@@ -101,91 +102,107 @@ async function holdBrokerLock(): Promise<() => void> {
 const releaseLock = await holdBrokerLock();
 
 const transports = Object.fromEntries(
-  Object.entries(queues).map(([k, q]) => [k, new AmqpTransport(AMQP_URL, { queue: q, prefetch: 100 })]),
-) as Record<keyof typeof queues, AmqpTransport>;
+  KINDS.map((k) => [k, new AmqpTransport(AMQP_URL, { queue: queues[k], prefetch: 100 })]),
+) as Record<Kind, AmqpTransport>;
 for (const t of Object.values(transports)) await t.connect();
 
-console.log(
-  `AMQP benchmark: ${COUNT.toLocaleString("en")} persistent messages, per-message ack, prefetch 100`,
-);
 const body = jsonCodec().encode(toEncodeInput({ name: NAME, data: payload(12_345) })).body.byteLength;
-console.log(`body ${body} bytes; broker ${AMQP_URL.replace(/:[^:@/]*@/, ":***@")}\n`);
-
-const ROUNDS = Number(process.env.BENCH_AMQP_ROUNDS ?? 3);
-const kinds = ["raw", "mailroom", "rascal"] as const;
-const consumed: Record<(typeof kinds)[number], ConsumerResult[]> = { raw: [], mailroom: [], rascal: [] };
+const ROUNDS = Number(process.env.BENCH_AMQP_ROUNDS ?? (QUICK ? 1 : 3));
+const consumed: Record<Kind, ConsumerResult[]> = {
+  raw: [],
+  "mailroom-defaults": [],
+  "mailroom-tuned": [],
+  rascal: [],
+};
 const published: Record<"raw" | "mailroom", number[]> = { raw: [], mailroom: [] };
-for (let round = 0; round < ROUNDS; round++) {
-  // Fill the three queues (publishers measured here), alternating who goes first.
-  const fill =
-    round % 2 === 0 ? (["raw", "mailroom", "rascal"] as const) : (["rascal", "mailroom", "raw"] as const);
-  for (const kind of fill) {
-    if (kind === "mailroom") published.mailroom.push(await publishMailroom(transports.mailroom));
-    else published.raw.push(await publishRaw(queues[kind]));
+try {
+  for (let round = 0; round < ROUNDS; round++) {
+    // Fill the queues (publishers measured here), alternating who goes first.
+    const fill = round % 2 === 0 ? KINDS : [...KINDS].reverse();
+    for (const kind of fill) {
+      if (kind === "mailroom-defaults") published.mailroom.push(await publishMailroom(transports[kind]));
+      else if (kind === "raw") published.raw.push(await publishRaw(queues[kind]));
+      else await publishRaw(queues[kind]);
+    }
+    // Drain them, rotating the order so no consumer always runs first.
+    for (let k = 0; k < KINDS.length; k++) {
+      const kind = KINDS[(k + round) % KINDS.length]!;
+      consumed[kind].push(await consume(kind));
+    }
+    process.stderr.write(`  amqp round ${round + 1}/${ROUNDS}\n`);
   }
-  // Drain them, rotating the order so no consumer always runs first.
-  for (let k = 0; k < kinds.length; k++) {
-    const kind = kinds[(k + round) % kinds.length]!;
-    consumed[kind].push(await consume(kind));
+} finally {
+  const conn = await connect(AMQP_URL);
+  const ch = await conn.createChannel();
+  for (const q of Object.values(queues)) {
+    for (const name of [q, `${q}.dlq`, ...transports.raw.options.delayBuckets.map((b) => `${q}.retry.${b}`)])
+      await ch.deleteQueue(name);
   }
-  process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
+  await conn.close();
+  for (const t of Object.values(transports)) await t.close();
+  releaseLock();
 }
-const median = <T>(xs: T[], key: (x: T) => number): T =>
-  [...xs].sort((a, b) => key(a) - key(b))[Math.floor(xs.length / 2)]!;
-const medianOf = (xs: number[]) => median(xs, (x) => x);
-const pubRaw = medianOf(published.raw);
-const pubMailroom = medianOf(published.mailroom);
 
-const rate = (r: ConsumerResult) => (r.count / r.ms) * 1000;
-const cpu = (r: ConsumerResult) => r.cpuUs / r.count;
-const cpuMedian = (kind: (typeof kinds)[number]) => medianOf(consumed[kind].map(cpu));
-const rateMedian = (kind: (typeof kinds)[number]) => medianOf(consumed[kind].map(rate));
-const fmt = (n: number, d = 0) =>
-  n.toLocaleString("en", { maximumFractionDigits: d, minimumFractionDigits: d });
-
-console.log(
-  `medians of ${ROUNDS} rounds (each round: every consumer drains its own queue of ${fmt(COUNT)})\n`,
-);
-console.log("consumer                 msgs/s    CPU µs/msg   (per round msgs/s)");
-for (const kind of kinds) {
-  const each = consumed[kind].map((r) => fmt(rate(r))).join(", ");
-  console.log(
-    `${kind.padEnd(18)} ${fmt(rateMedian(kind)).padStart(12)} ${fmt(cpuMedian(kind), 1).padStart(13)}   (${each})`,
+const rate = (kind: Kind) => median(consumed[kind].map((r) => (r.count / r.ms) * 1000));
+const cpu = (kind: Kind) => median(consumed[kind].map((r) => r.cpuUs / r.count));
+const figures: Figure[] = [];
+for (const kind of KINDS) {
+  figures.push(
+    { key: `amqp.${kind}.rate`, label: `AMQP consumer ${kind}`, value: rate(kind), unit: "msg/s", digits: 0 },
+    {
+      key: `amqp.${kind}.cpu`,
+      label: `AMQP consumer ${kind} CPU`,
+      value: cpu(kind),
+      unit: "µs/msg",
+      digits: 1,
+    },
   );
 }
-console.log("\npublisher (confirms)     msgs/s   (per run)");
-console.log(
-  `raw amqplib        ${fmt(pubRaw).padStart(12)}   (${published.raw.map((x) => fmt(x)).join(", ")})`,
+figures.push(
+  {
+    key: "amqp.defaults.throughputToRaw",
+    label: "AMQP Mailroom defaults / raw amqplib throughput",
+    value: rate("mailroom-defaults") / rate("raw"),
+    unit: "×",
+    goal: { op: ">=", target: 1 },
+  },
+  {
+    key: "amqp.defaults.cpuToRaw",
+    label: "AMQP Mailroom defaults / raw amqplib CPU per message",
+    value: cpu("mailroom-defaults") / cpu("raw"),
+    unit: "×",
+    goal: { op: "<=", target: 1.15 },
+  },
+  {
+    key: "amqp.tuned.throughputToRaw",
+    label: "AMQP Mailroom tuned / raw amqplib throughput",
+    value: rate("mailroom-tuned") / rate("raw"),
+    unit: "×",
+    goal: { op: ">=", target: 1 },
+  },
+  {
+    key: "amqp.tuned.cpuToRaw",
+    label: "AMQP Mailroom tuned / raw amqplib CPU per message",
+    value: cpu("mailroom-tuned") / cpu("raw"),
+    unit: "×",
+    goal: { op: "<=", target: 1.05 },
+  },
+  {
+    key: "amqp.defaults.cpuToRascal",
+    label: "AMQP Mailroom defaults / Rascal CPU per message",
+    value: cpu("mailroom-defaults") / cpu("rascal"),
+    unit: "×",
+  },
+  {
+    key: "amqp.publisher.toRaw",
+    label: "AMQP publisher with confirms: Mailroom / raw amqplib",
+    value: median(published.mailroom) / median(published.raw),
+    unit: "×",
+  },
 );
-console.log(
-  `mailroom           ${fmt(pubMailroom).padStart(12)}   (${published.mailroom.map((x) => fmt(x)).join(", ")})`,
-);
-const ratios = {
-  throughput: rateMedian("mailroom") / rateMedian("raw"),
-  cpu: cpuMedian("mailroom") / cpuMedian("raw"),
-  cpuVsRascal: cpuMedian("mailroom") / cpuMedian("rascal"),
-  publisher: pubMailroom / pubRaw,
-};
-console.log("\nratios (goal)");
-console.log(
-  `mailroom / raw throughput   ${fmt(ratios.throughput, 2)}  (>= 0.95) ${ratios.throughput >= 0.95 ? "ok" : "MISSED"}`,
-);
-console.log(
-  `mailroom / raw CPU per msg  ${fmt(ratios.cpu, 2)}  (<= 1.25) ${ratios.cpu <= 1.25 ? "ok" : "MISSED"}`,
-);
-console.log(
-  `mailroom / rascal CPU       ${fmt(ratios.cpuVsRascal, 2)}  (< 1)     ${ratios.cpuVsRascal < 1 ? "ok" : "MISSED"}`,
-);
-console.log(
-  `mailroom / raw publisher    ${fmt(ratios.publisher, 2)}  (>= 0.9)  ${ratios.publisher >= 0.9 ? "ok" : "MISSED"}`,
-);
-
-const conn = await connect(AMQP_URL);
-const ch = await conn.createChannel();
-for (const q of Object.values(queues)) {
-  for (const name of [q, `${q}.dlq`, ...transports.raw.options.delayBuckets.map((b) => `${q}.retry.${b}`)])
-    await ch.deleteQueue(name);
-}
-await conn.close();
-for (const t of Object.values(transports)) await t.close();
-releaseLock();
+report({
+  section: "amqp",
+  setup: `${COUNT.toLocaleString("en")} persistent ${body}-byte JSON messages per consumer per round, per-message ack, each consumer in its own process, medians of ${ROUNDS} round(s); raw amqplib and Rascal with prefetch 100; Mailroom defaults = openTransport("amqp://…?queue=q") + new Worker(app, source); tuned = prefetch 100, concurrency 100, batch 100`,
+  figures,
+  details: { consumed, published },
+});

@@ -1,7 +1,9 @@
 /** Settings shared by the AMQP benchmark's parent and consumer processes. */
 export const AMQP_URL = process.env.MAILROOM_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 /** Messages per run. The figure is 100,000; BENCH_AMQP_COUNT scales it down for quick runs. */
-export const COUNT = Number(process.env.BENCH_AMQP_COUNT ?? 100_000);
+export const COUNT = Number(
+  process.env.BENCH_AMQP_COUNT ?? (process.env.BENCH_QUICK === "1" ? 20_000 : 100_000),
+);
 export const PREFETCH = 100;
 export const NAME = "order_created";
 

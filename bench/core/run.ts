@@ -1,8 +1,8 @@
 /**
- * Core benchmarks: push-dispatch overhead per message, and Worker throughput over the memory
- * and SQLite queues against a bare SQLite receive-then-delete loop measured in the same run.
+ * Local queues: Worker throughput over the memory and SQLite queues (plain and FIFO), against a
+ * bare SQLite receive-then-delete loop in the same run; push dispatch overhead per message.
  *
- *   node bench/core/run.ts            (MESSAGES=50000 by default)
+ *   node --conditions=@mailroom/source bench/core/run.ts     (BENCH_QUICK=1: 20,000 messages)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,19 +13,18 @@ import {
   type Delivery,
   jsonCodec,
   memoryTransport,
+  type Outgoing,
   silentLogger,
   sqliteTransport,
   Worker,
 } from "@mailroom/core";
 import { decodeEnvelope, dispatch, SqliteStore } from "@mailroom/core/transport";
+import { median, QUICK, report } from "../lib/result.ts";
 
-const N = Number(process.env.MESSAGES ?? 50_000);
+const N = Number(process.env.MESSAGES ?? (QUICK ? 20_000 : 50_000));
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
+/** FIFO runs spread the messages over this many groups (orders of many customers). */
+const GROUPS = 64;
 const body = {
   id: "order-000123",
   customer: "c-42",
@@ -34,11 +33,7 @@ const body = {
   lines: [{ sku: "A1", qty: 2 }],
 };
 
-function row(label: string, value: string) {
-  console.log(`${label.padEnd(58)} ${value}`);
-}
-
-async function pushOverhead() {
+async function pushOverhead(): Promise<{ dispatchOnly: number; withDecode: number }> {
   const app = createApp({ name: "bench", logger: silentLogger });
   app.handle("order_created", () => {});
   const codec = jsonCodec();
@@ -61,19 +56,25 @@ async function pushOverhead() {
     }));
   const batch = 10;
   const rounds = N / batch;
-  // warm up
   for (let i = 0; i < 2000; i++) await dispatch(app, makeDeliveries(batch));
   const prepared = Array.from({ length: rounds }, () => makeDeliveries(batch));
-  let t = process.hrtime.bigint();
+  let cpu = process.cpuUsage();
   for (const ds of prepared) await dispatch(app, ds);
-  const dispatchOnly = Number(process.hrtime.bigint() - t) / 1000 / N;
-  t = process.hrtime.bigint();
+  let used = process.cpuUsage(cpu);
+  const dispatchOnly = (used.user + used.system) / N;
+  cpu = process.cpuUsage();
   for (let i = 0; i < rounds; i++) await dispatch(app, makeDeliveries(batch));
-  const withDecode = Number(process.hrtime.bigint() - t) / 1000 / N;
-  return { dispatchOnly, withDecode };
+  used = process.cpuUsage(cpu);
+  return { dispatchOnly, withDecode: (used.user + used.system) / N };
 }
 
-async function workerThroughput(kind: "memory" | "sqlite", dir: string) {
+interface Throughput {
+  publishRate: number;
+  rate: number;
+  cpuPerMsg: number;
+}
+
+async function workerThroughput(kind: "memory" | "sqlite", fifo: boolean, dir: string): Promise<Throughput> {
   const transport =
     kind === "memory"
       ? memoryTransport({ namespace: `bench-${Date.now()}`, queue: "bench", waitMs: 50 })
@@ -82,9 +83,12 @@ async function workerThroughput(kind: "memory" | "sqlite", dir: string) {
   const chunk = 500;
   let t = process.hrtime.bigint();
   for (let i = 0; i < N; i += chunk) {
-    await publisher.publish(
-      Array.from({ length: Math.min(chunk, N - i) }, () => ({ name: "order_created", data: body })),
-    );
+    const messages: Outgoing[] = Array.from({ length: Math.min(chunk, N - i) }, (_, k) => ({
+      name: "order_created",
+      data: body,
+      ...(fifo ? { groupId: `customer-${(i + k) % GROUPS}` } : {}),
+    }));
+    await publisher.publish(messages);
   }
   const publishRate = N / (Number(process.hrtime.bigint() - t) / 1e9);
   const app = createApp({ name: "bench", logger: silentLogger });
@@ -92,12 +96,8 @@ async function workerThroughput(kind: "memory" | "sqlite", dir: string) {
   app.handle("order_created", () => {
     handled++;
   });
-  const worker = new Worker(app, transport.source(), {
-    concurrency: 16,
-    batchSize: 10,
-    untilEmpty: true,
-    logger: silentLogger,
-  });
+  // The Worker at its defaults (concurrency 16, batch 10).
+  const worker = new Worker(app, transport.source(), { untilEmpty: true, logger: silentLogger });
   const cpu0 = process.cpuUsage();
   t = process.hrtime.bigint();
   await worker.start();
@@ -108,7 +108,7 @@ async function workerThroughput(kind: "memory" | "sqlite", dir: string) {
   return { publishRate, rate: N / secs, cpuPerMsg: (cpu.user + cpu.system) / N };
 }
 
-function bareSqlite(dir: string) {
+function bareSqlite(dir: string): number {
   const path = join(dir, "bare.db");
   const store = new SqliteStore(path);
   const bytes = new TextEncoder().encode(JSON.stringify({ name: "order_created", data: body }));
@@ -146,44 +146,96 @@ function bareSqlite(dir: string) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), "mailroom-bench-"));
-const fmt = (n: number) => Math.round(n).toLocaleString("en");
 try {
-  console.log(
-    `Mailroom core benchmark — ${N.toLocaleString("en")} messages, medians of ${ROUNDS} rounds, Node ${process.version}\n`,
-  );
   const push: Array<{ dispatchOnly: number; withDecode: number }> = [];
-  const mem: Array<{ publishRate: number; rate: number; cpuPerMsg: number }> = [];
-  const sql: Array<{ publishRate: number; rate: number; cpuPerMsg: number }> = [];
+  const runs: Record<string, Throughput[]> = { memory: [], memoryFifo: [], sqlite: [], sqliteFifo: [] };
   const bare: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     push.push(await pushOverhead());
-    mem.push(await workerThroughput("memory", dir));
-    sql.push(await workerThroughput("sqlite", dir));
-    bare.push(bareSqlite(dir));
+    runs.memory!.push(await workerThroughput("memory", false, dir));
+    runs.memoryFifo!.push(await workerThroughput("memory", true, dir));
+    runs.sqlite!.push(await workerThroughput("sqlite", false, dir));
     rmSync(join(dir, "worker.db"), { force: true });
+    runs.sqliteFifo!.push(await workerThroughput("sqlite", true, dir));
+    rmSync(join(dir, "worker.db"), { force: true });
+    bare.push(bareSqlite(dir));
     rmSync(join(dir, "bare.db"), { force: true });
+    process.stderr.write(`  local round ${r + 1}/${ROUNDS}\n`);
   }
-  const m = <T>(xs: T[], f: (x: T) => number) => median(xs.map(f));
-  row(
-    "push dispatch, no-op handler, batches of 10",
-    `${m(push, (p) => p.dispatchOnly).toFixed(2)} µs/message (goal <= 2)`,
-  );
-  row("push decode + dispatch, no-op handler", `${m(push, (p) => p.withDecode).toFixed(2)} µs/message`);
-  row("memory: publish (batches of 500)", `${fmt(m(mem, (x) => x.publishRate))} msg/s`);
-  row(
-    "memory: Worker, concurrency 16, no-op handler",
-    `${fmt(m(mem, (x) => x.rate))} msg/s, ${m(mem, (x) => x.cpuPerMsg).toFixed(1)} µs CPU/msg`,
-  );
-  row("sqlite: publish (batches of 500)", `${fmt(m(sql, (x) => x.publishRate))} msg/s`);
-  row(
-    "sqlite: Worker, concurrency 16, no-op handler",
-    `${fmt(m(sql, (x) => x.rate))} msg/s, ${m(sql, (x) => x.cpuPerMsg).toFixed(1)} µs CPU/msg (goal >= 20,000 msg/s)`,
-  );
-  row("bare SQLite: select 10, delete them in one transaction", `${fmt(median(bare))} msg/s`);
-  row(
-    "ratio: Mailroom SQLite Worker / bare SQLite loop",
-    `${(m(sql, (x) => x.rate) / median(bare)).toFixed(2)}× (the Worker writes twice per batch: take, then acks)`,
-  );
+  const m = (xs: Throughput[], f: (x: Throughput) => number) => median(xs.map(f));
+  const rate = (key: string) => m(runs[key]!, (x) => x.rate);
+  const cpu = (key: string) => m(runs[key]!, (x) => x.cpuPerMsg);
+  report({
+    section: "local",
+    setup: `${N.toLocaleString("en")} JSON messages of ~110 bytes per run, Worker at its defaults (concurrency 16, batch 10), no-op handler; FIFO runs over ${GROUPS} groups; medians of ${ROUNDS} rounds`,
+    figures: [
+      {
+        key: "local.sqlite.rate",
+        label: "SQLite: Worker",
+        value: rate("sqlite"),
+        unit: "msg/s",
+        digits: 0,
+        goal: { op: ">=", target: 20_000 },
+      },
+      {
+        key: "local.sqliteFifo.rate",
+        label: "SQLite FIFO: Worker",
+        value: rate("sqliteFifo"),
+        unit: "msg/s",
+        digits: 0,
+        goal: { op: ">=", target: 20_000 },
+      },
+      {
+        key: "local.sqlite.cpu",
+        label: "SQLite: Worker CPU",
+        value: cpu("sqlite"),
+        unit: "µs/msg",
+        digits: 1,
+      },
+      {
+        key: "local.bareSqlite.rate",
+        label: "bare SQLite loop (select 10, delete in one transaction)",
+        value: median(bare),
+        unit: "msg/s",
+        digits: 0,
+      },
+      {
+        key: "local.sqlite.publish",
+        label: "SQLite: publish, batches of 500",
+        value: m(runs.sqlite!, (x) => x.publishRate),
+        unit: "msg/s",
+        digits: 0,
+      },
+      { key: "local.memory.rate", label: "memory: Worker", value: rate("memory"), unit: "msg/s", digits: 0 },
+      {
+        key: "local.memoryFifo.rate",
+        label: "memory FIFO: Worker",
+        value: rate("memoryFifo"),
+        unit: "msg/s",
+        digits: 0,
+      },
+      {
+        key: "local.memory.cpu",
+        label: "memory: Worker CPU",
+        value: cpu("memory"),
+        unit: "µs/msg",
+        digits: 1,
+      },
+      {
+        key: "push.dispatch",
+        label: "push dispatch over decoded deliveries, batches of 10",
+        value: median(push.map((p) => p.dispatchOnly)),
+        unit: "CPU µs/msg",
+      },
+      {
+        key: "push.decodeDispatch",
+        label: "push decode + dispatch",
+        value: median(push.map((p) => p.withDecode)),
+        unit: "CPU µs/msg",
+      },
+    ],
+    details: { runs, bare },
+  });
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

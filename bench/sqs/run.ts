@@ -1,118 +1,141 @@
-// SQS benchmark: Mailroom's worker vs sqs-consumer v15 on the same fauxqs, same run, directly and
-// through a proxy adding 10 ms per request; then Lambda push cost and cold import of the Lambda entry.
-//   node --conditions=@mailroom/source bench/sqs/run.ts        (or: npm run bench:sqs -w bench)
-// BENCH_SQS_COUNT (default 20,000), BENCH_SQS_TIME_CAP_MS (default 30,000), BENCH_SQS_LATENCY_MS (10),
-// BENCH_SQS_ROUNDS (3), BENCH_SQS_ONLY=consumers|lambda|cold.
-import { coldImport } from "./cold.ts";
-import { mailroom, sqsConsumer } from "./consumers.ts";
-import { lambdaPush } from "./lambda.ts";
-import { COUNT, credentials, type Emulator, filledQueue, type RunResult, startEmulator } from "./shared.ts";
+// SQS: Mailroom's Worker vs sqs-consumer v15, each run in its own process, against the same
+// fauxqs (in a process of its own), directly and through a proxy adding 10 ms per request.
+//   node --conditions=@mailroom/source bench/sqs/run.ts        (BENCH_QUICK=1: smaller, fewer rounds)
+// BENCH_SQS_COUNT (default 20,000), BENCH_SQS_TIME_CAP_MS (30,000), BENCH_SQS_LATENCY_MS (10), BENCH_SQS_ROUNDS (3).
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { type Figure, QUICK, report } from "../lib/result.ts";
+import type { Scenario } from "./consumer.ts";
+import { COUNT, credentials, filledQueue, type RunResult, startEmulator } from "./shared.ts";
 
+const exec = promisify(execFile);
 credentials();
-const only = process.env.BENCH_SQS_ONLY;
+const ROUNDS = Number(process.env.BENCH_SQS_ROUNDS ?? (QUICK ? 1 : 3));
+const LATENCY = Number(process.env.BENCH_SQS_LATENCY_MS ?? 10);
 
-type Scenario = { label: string; run: (endpoint: string, queue: string) => Promise<RunResult> };
 const scenarios: Scenario[] = [
-  { label: "mailroom defaults (concurrency 16)", run: (e, q) => mailroom("mailroom defaults", e, q) },
+  { kind: "mailroom", label: "Mailroom Worker, defaults (concurrency 16, batch 10)" },
   {
-    label: "mailroom best (concurrency 64, 8 receivers)",
-    run: (e, q) => mailroom("mailroom best", e, q, { concurrency: 64, receivers: 8 }),
+    kind: "mailroom",
+    label: "Mailroom Worker, concurrency 64, 8 receive loops",
+    options: { concurrency: 64, receivers: 8 },
   },
   {
+    kind: "sqs-consumer",
     label: "sqs-consumer handleMessageBatch, batchSize 10",
-    run: (e, q) => sqsConsumer("sqs-consumer batch", e, q, { mode: "batch", batchSize: 10 }),
+    mode: "batch",
+    batchSize: 10,
   },
   {
+    kind: "sqs-consumer",
     label: "sqs-consumer handleMessageBatch, batchSize 10, 8 consumers",
-    run: (e, q) => sqsConsumer("sqs-consumer batch x8", e, q, { mode: "batch", batchSize: 10, instances: 8 }),
+    mode: "batch",
+    batchSize: 10,
+    instances: 8,
   },
-  {
-    label: "sqs-consumer handleMessage, defaults (batchSize 1)",
-    run: (e, q) => sqsConsumer("sqs-consumer single", e, q, { mode: "single" }),
-  },
-  {
-    label: "sqs-consumer handleMessage, batchSize 10, 8 consumers",
-    run: (e, q) =>
-      sqsConsumer("sqs-consumer single x8", e, q, { mode: "single", batchSize: 10, instances: 8 }),
-  },
+  { kind: "sqs-consumer", label: "sqs-consumer handleMessage, defaults (batchSize 1)", mode: "single" },
 ];
 
-function table(title: string, results: Array<{ label: string; r: RunResult }>): void {
-  console.log(`\n${title}`);
-  console.log("| consumer | handled | msg/s | requests/msg | CPU µs/msg | requests |");
-  console.log("|---|---:|---:|---:|---:|---|");
-  for (const { label, r } of results) {
-    const ops = Object.entries(r.requests)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(", ");
-    console.log(
-      `| ${label} | ${r.handled} | ${r.perSecond.toFixed(0)} | ${r.requestsPerMessage.toFixed(3)} | ${r.cpuMicrosPerMessage.toFixed(0)} | ${ops} |`,
-    );
-  }
+async function runOne(s: Scenario, endpoint: string, queue: string): Promise<RunResult> {
+  const { stdout } = await exec(
+    process.execPath,
+    [
+      "--conditions=@mailroom/source",
+      join(import.meta.dirname, "consumer.ts"),
+      JSON.stringify(s),
+      endpoint,
+      queue,
+      String(COUNT),
+    ],
+    { maxBuffer: 1 << 22, env: process.env },
+  );
+  return JSON.parse(stdout.trim().split("\n").pop()!) as RunResult;
 }
-
-function ratios(results: Array<{ label: string; r: RunResult }>): void {
-  const get = (prefix: string) => results.find((x) => x.label.startsWith(prefix))?.r;
-  const md = get("mailroom defaults");
-  const mb = get("mailroom best");
-  const cb = get("sqs-consumer handleMessageBatch, batchSize 10");
-  const cbBest = get("sqs-consumer handleMessageBatch, batchSize 10, 8");
-  if (md && cb) {
-    console.log(
-      `throughput at defaults: mailroom / sqs-consumer batch = ${(md.perSecond / cb.perSecond).toFixed(2)}×; CPU µs/msg ${md.cpuMicrosPerMessage.toFixed(0)} vs ${cb.cpuMicrosPerMessage.toFixed(0)}`,
-    );
-  }
-  if (mb && cbBest) {
-    console.log(
-      `throughput at best settings: mailroom / sqs-consumer batch x8 = ${(mb.perSecond / cbBest.perSecond).toFixed(2)}×`,
-    );
-  }
-}
-
-const ROUNDS = Number(process.env.BENCH_SQS_ROUNDS ?? 3);
 
 /** The run with the median throughput of a scenario's rounds. */
-function median(runs: RunResult[]): RunResult {
+function medianRun(runs: RunResult[]): RunResult {
   return [...runs].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(runs.length / 2)]!;
 }
 
-async function consumerRuns(emu: Emulator): Promise<void> {
-  // Warm the JIT and the SDK for both libraries on a small queue first.
-  const warm = await filledQueue(emu.direct, "warm", 12_000);
-  await mailroom("warm", emu.direct, warm, {}, 6_000);
-  await sqsConsumer("warm", emu.direct, warm, { mode: "batch", batchSize: 10 }, 6_000);
-  const latency = process.env.BENCH_SQS_LATENCY_MS ?? 10;
-  const cap = Number(process.env.BENCH_SQS_TIME_CAP_MS ?? 30_000) / 1000;
-  for (const [title, endpoint] of [
-    [`Direct to fauxqs, ${COUNT} messages, median of ${ROUNDS} rounds`, emu.direct],
-    [
-      `Through the +${latency} ms proxy, ${COUNT} messages (runs capped at ${cap} s), median of ${ROUNDS} rounds`,
-      emu.proxy,
-    ],
+const emu = await startEmulator();
+const tables: Record<string, Record<string, RunResult>> = {};
+try {
+  // Warm the emulator (its JIT and its first queues) so the first measured scenario is not penalised.
+  await runOne(scenarios[0]!, emu.direct, await filledQueue(emu.direct, "warm", 4_000)).catch(
+    () => undefined,
+  );
+  for (const [where, endpoint] of [
+    ["direct", emu.direct],
+    ["latency", emu.proxy],
   ] as const) {
     const runs = new Map<string, RunResult[]>(scenarios.map((s) => [s.label, []]));
-    // Rounds interleave the scenarios so a busy moment on the machine hits all of them alike.
     for (let round = 0; round < ROUNDS; round++) {
-      for (const s of scenarios) {
+      // Rounds rotate the order so a busy moment on the machine does not always hit the same one.
+      for (let k = 0; k < scenarios.length; k++) {
+        const s = scenarios[(k + round) % scenarios.length]!;
         const queue = await filledQueue(emu.direct, "run");
-        const r = await s.run(endpoint, queue);
+        const r = await runOne(s, endpoint, queue);
         runs.get(s.label)!.push(r);
-        console.error(
-          `  round ${round + 1} ${title.slice(0, 24)}… ${s.label}: ${r.perSecond.toFixed(0)} msg/s`,
+        process.stderr.write(
+          `  sqs ${where} round ${round + 1}: ${s.label}: ${r.perSecond.toFixed(0)} msg/s\n`,
         );
       }
     }
-    const results = scenarios.map((s) => ({ label: s.label, r: median(runs.get(s.label)!) }));
-    table(title, results);
-    ratios(results);
+    tables[where] = Object.fromEntries(scenarios.map((s) => [s.label, medianRun(runs.get(s.label)!)]));
   }
-}
-
-const emu = await startEmulator();
-try {
-  if (!only || only === "consumers") await consumerRuns(emu);
-  if (!only || only === "lambda") await lambdaPush();
-  if (!only || only === "cold") await coldImport();
 } finally {
   emu.child.kill("SIGTERM");
 }
+
+const get = (where: string, i: number) => tables[where]![scenarios[i]!.label]!;
+const figures: Figure[] = [];
+for (const where of ["direct", "latency"] as const) {
+  const tag = where === "direct" ? "direct to fauxqs" : `+${LATENCY} ms per request`;
+  const md = get(where, 0);
+  const cb = get(where, 2);
+  figures.push(
+    {
+      key: `sqs.${where}.mailroom.rate`,
+      label: `SQS ${tag}: Mailroom defaults`,
+      value: md.perSecond,
+      unit: "msg/s",
+      digits: 0,
+    },
+    {
+      key: `sqs.${where}.sqsConsumer.rate`,
+      label: `SQS ${tag}: sqs-consumer batch, defaults`,
+      value: cb.perSecond,
+      unit: "msg/s",
+      digits: 0,
+    },
+    {
+      key: `sqs.${where}.mailroomToSqsConsumer`,
+      label: `SQS ${tag}: Mailroom / sqs-consumer throughput at defaults`,
+      value: md.perSecond / cb.perSecond,
+      unit: "×",
+      goal: { op: ">=", target: 2 },
+    },
+    {
+      key: `sqs.${where}.mailroom.requestsPerMessage`,
+      label: `SQS ${tag}: Mailroom requests per message`,
+      value: md.requestsPerMessage,
+      unit: "req/msg",
+      digits: 3,
+      goal: { op: "<=", target: 0.2 },
+    },
+    {
+      key: `sqs.${where}.cpuToSqsConsumer`,
+      label: `SQS ${tag}: Mailroom / sqs-consumer CPU per message`,
+      value: md.cpuMicrosPerMessage / cb.cpuMicrosPerMessage,
+      unit: "×",
+      goal: { op: "<=", target: 1 },
+    },
+  );
+}
+report({
+  section: "sqs",
+  setup: `fauxqs 2 in its own process, ${COUNT.toLocaleString("en")} messages per run, every consumer in its own process, median of ${ROUNDS} round(s), runs capped at ${(Number(process.env.BENCH_SQS_TIME_CAP_MS ?? 30_000) / 1000).toFixed(0)} s`,
+  figures,
+  details: tables,
+});

@@ -4,9 +4,10 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 
-export const COUNT = Number(process.env.BENCH_SQS_COUNT ?? 20_000);
+const QUICK = process.env.BENCH_QUICK === "1";
+export const COUNT = Number(process.env.BENCH_SQS_COUNT ?? (QUICK ? 5_000 : 20_000));
 /** Under added latency the slow configurations would take many minutes: each run stops at this time. */
-export const TIME_CAP_MS = Number(process.env.BENCH_SQS_TIME_CAP_MS ?? 30_000);
+export const TIME_CAP_MS = Number(process.env.BENCH_SQS_TIME_CAP_MS ?? (QUICK ? 10_000 : 30_000));
 export const NAME = "bench_tick";
 
 export function credentials(): void {

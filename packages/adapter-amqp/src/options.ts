@@ -17,7 +17,11 @@ export interface AmqpTransportOptions {
   queueType?: "classic" | "quorum";
   /** Check topology exists instead of declaring it (operations own it). Default false. */
   passive?: boolean;
-  /** Unacknowledged messages the broker may push to this consumer. Default 32; keep it ≥ worker concurrency + batchSize. */
+  /**
+   * Unacknowledged messages the broker may push to this consumer. Default: under a Worker, twice
+   * what it holds at most (2 × (concurrency + batchSize): 52 at the Worker's defaults), so the
+   * broker keeps sending while every slot is busy; 32 for a source used without one.
+   */
   prefetch?: number;
   /** Also publish dead letters through this exchange (declared `direct`, bound to `<queue>.dlq` by the queue name). */
   deadLetterExchange?: string;
@@ -58,6 +62,8 @@ export interface ResolvedOptions {
   queueType: "classic" | "quorum";
   passive: boolean;
   prefetch: number;
+  /** True when `prefetch` was given (option or URL): a Worker's demand does not change it. */
+  prefetchFixed: boolean;
   deadLetterExchange: string | undefined;
   maxPriority: number | undefined;
   queueArguments: Record<string, unknown>;
@@ -97,6 +103,7 @@ export function resolveOptions(options: AmqpTransportOptions): ResolvedOptions {
     queueType: options.queueType ?? "classic",
     passive: options.passive ?? false,
     prefetch,
+    prefetchFixed: options.prefetch !== undefined,
     deadLetterExchange: options.deadLetterExchange || undefined,
     maxPriority: options.maxPriority,
     queueArguments: { ...options.queueArguments },

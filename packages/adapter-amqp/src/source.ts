@@ -43,10 +43,12 @@ export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
   #names: string[] = [];
   #consuming = false;
   #redeclaring: Promise<void> | undefined;
+  #prefetch: number;
 
   constructor(conn: AmqpConnection, options: ResolvedOptions) {
     this.#conn = conn;
     this.options = options;
+    this.#prefetch = options.prefetch;
     this.visibilityTimeoutMs = options.consumerTimeoutMs;
     this.#waiters = new ReceiveWaiters(options.waitTimeMs);
   }
@@ -157,6 +159,15 @@ export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
     }
   }
 
+  /**
+   * The Worker holds at most `most` messages: unless `prefetch` was configured, ask the broker for
+   * twice that, so its deliveries keep coming while every slot is busy (acks return credit a
+   * batch at a time). Takes effect when consuming starts.
+   */
+  expectHeld(most: number): void {
+    if (!this.options.prefetchFixed) this.#prefetch = Math.max(1, 2 * most);
+  }
+
   async connected(model: ChannelModel): Promise<void> {
     if (this.#closed) return;
     const topology = this.#topologyOptions();
@@ -171,7 +182,7 @@ export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
     const channel: ConsumerChannel = trackConfirmChannel(await model.createConfirmChannel(), (closed) =>
       this.#channelClosed(closed),
     );
-    await channel.channel.prefetch(this.options.prefetch);
+    await channel.channel.prefetch(this.#prefetch);
     this.#channel = channel;
     const reply = await channel.channel.consume(this.options.queue, (m) => this.#onMessage(channel, m), {
       noAck: false,

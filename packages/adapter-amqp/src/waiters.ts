@@ -3,6 +3,7 @@ import type { Delivery } from "@mailroom/core";
 interface Waiter {
   max: number;
   deadline: number;
+  signal: AbortSignal;
   resolve: (deliveries: Delivery[]) => void;
 }
 
@@ -16,6 +17,11 @@ export class ReceiveWaiters {
   #waiters: Waiter[] = [];
   #sweeper: NodeJS.Timeout | undefined;
   #handOutQueued = false;
+  /**
+   * Signals listened to, once each: a Worker passes the same signal to every receive, and an
+   * abort listener added and removed per receive would cost more than the receive itself.
+   */
+  readonly #watched = new WeakSet<AbortSignal>();
 
   constructor(waitTimeMs: number) {
     this.#waitTimeMs = waitTimeMs;
@@ -23,25 +29,26 @@ export class ReceiveWaiters {
 
   /** Wait for deliveries offered later. */
   wait(max: number, signal: AbortSignal): Promise<Delivery[]> {
+    if (!this.#watched.has(signal)) {
+      this.#watched.add(signal);
+      signal.addEventListener("abort", () => this.#aborted(signal), { once: true });
+    }
     return new Promise((resolve) => {
-      const waiter: Waiter = {
-        max,
-        deadline: Date.now() + this.#waitTimeMs,
-        resolve: (deliveries) => {
-          signal.removeEventListener("abort", onAbort);
-          resolve(deliveries);
-        },
-      };
-      const onAbort = () => {
-        const i = this.#waiters.indexOf(waiter);
-        if (i !== -1) this.#waiters.splice(i, 1);
-        resolve([]);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.#waiters.push(waiter);
+      this.#waiters.push({ max, deadline: Date.now() + this.#waitTimeMs, signal, resolve });
       // One sweep timer for all waiters rather than a timer per receive call.
       this.#sweeper ??= setInterval(() => this.#sweep(), Math.min(1_000, this.#waitTimeMs)).unref();
     });
+  }
+
+  /** Every waiter on an aborted signal resolves empty. */
+  #aborted(signal: AbortSignal): void {
+    for (let i = this.#waiters.length - 1; i >= 0; i--) {
+      const waiter = this.#waiters[i]!;
+      if (waiter.signal === signal) {
+        this.#waiters.splice(i, 1);
+        waiter.resolve([]);
+      }
+    }
   }
 
   /**

@@ -3,9 +3,10 @@ import {
   type DecodeFailure,
   type Envelope,
   isDecodeFailure,
+  planCopy,
+  runsForCopy,
   TransportError,
-} from "@mailroom/core";
-import { planCopy, runsForCopy } from "@mailroom/core/transport";
+} from "@mailroom/core/push";
 import type { MnsClient } from "./client/client.ts";
 import { MAX_DELAY_S } from "./limits.ts";
 import { deadLetterBody, reencode } from "./wire.ts";

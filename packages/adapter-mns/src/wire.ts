@@ -1,6 +1,12 @@
 import { isUtf8 } from "node:buffer";
-import { type Codec, type DecodeFailure, type Envelope, isDecodeFailure } from "@mailroom/core";
-import { type DeadLetterFacts, deadLetterHeaders } from "@mailroom/core/transport";
+import {
+  type Codec,
+  type DeadLetterFacts,
+  type DecodeFailure,
+  deadLetterHeaders,
+  type Envelope,
+  isDecodeFailure,
+} from "@mailroom/core/push";
 
 /** Key of the JSON wrapper that carries an undecodable body into the dead-letter queue. */
 export const POISON_KEY = "mailroom-dead-letter";

@@ -6,6 +6,8 @@ import type { Received } from "./message.ts";
 /** Longest one `not-before` hop holds a FIFO message in place: the 12-hour visibility ceiling, less our margin. */
 export const FIFO_DEFER_HOP_MS = MAX_VISIBILITY_MS - CEILING_MARGIN_MS;
 
+const NO_FACTS: Pick<TransportInfo, "receiveCount" | "deferHopMs"> = Object.freeze({});
+
 /**
  * How `attempt` is counted on one queue, by core's one rule (`attemptOf`).
  *
@@ -40,7 +42,7 @@ export class AttemptCounting {
 
   /** The facts core's triage judges the receive limit on: FIFO only (standard queues count runs exactly). */
   receiveFacts(r: Received): Pick<TransportInfo, "receiveCount" | "deferHopMs"> {
-    return this.fifo ? { receiveCount: r.receiveCount, deferHopMs: FIFO_DEFER_HOP_MS } : {};
+    return this.fifo ? { receiveCount: r.receiveCount, deferHopMs: FIFO_DEFER_HOP_MS } : NO_FACTS;
   }
 
   /** A run that ended in a retry kept in place (FIFO): the next receive is one attempt further. */

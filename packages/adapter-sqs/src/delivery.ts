@@ -140,6 +140,8 @@ export class SqsDelivery implements Delivery {
 
 /** Decode a received message into a delivery of `scope`, its `attempt` by the queue's counting rule. */
 export function toDelivery(scope: DeliveryScope, received: Received, raw: unknown): SqsDelivery {
+  // Built field by field (no spread): one object shape for every message, FIFO or not.
+  const facts = scope.counting.receiveFacts(received);
   const envelope = decodeEnvelope(
     scope.codec,
     receivedBody(received.body, received.bodyEncoding),
@@ -151,7 +153,8 @@ export function toDelivery(scope: DeliveryScope, received: Received, raw: unknow
         queue: scope.queueName,
         raw,
         groupId: received.groupId,
-        ...scope.counting.receiveFacts(received),
+        receiveCount: facts.receiveCount,
+        deferHopMs: facts.deferHopMs,
       },
     },
   );

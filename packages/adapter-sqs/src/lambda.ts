@@ -6,7 +6,7 @@ import type { RequestCounter } from "./counter.ts";
 import { AttemptCounting } from "./counting.ts";
 import { type DeliveryScope, type SqsDelivery, toDelivery } from "./delivery.ts";
 import type { LambdaContextLike, SqsBatchResponse, SqsLambdaEvent, SqsLambdaRecord } from "./lambda-event.ts";
-import { readReceived } from "./message.ts";
+import { received } from "./message.ts";
 import type { SqsQueue } from "./queue.ts";
 
 /** Options of `toLambda`. Every one has a default. */
@@ -105,7 +105,8 @@ export function toLambda(app: App, options: ToLambdaOptions = {}): SqsLambdaHand
       queue,
     };
     const deliveries = new Array<SqsDelivery>(records.length);
-    for (let i = 0; i < records.length; i++) deliveries[i] = recordDelivery(scope, records[i]!);
+    const receivedAt = Date.now();
+    for (let i = 0; i < records.length; i++) deliveries[i] = recordDelivery(scope, records[i]!, receivedAt);
     const remaining = context?.getRemainingTimeInMillis?.();
     const results = await dispatch(app, deliveries, {
       fifo,
@@ -136,18 +137,20 @@ export function toLambda(app: App, options: ToLambdaOptions = {}): SqsLambdaHand
   };
 }
 
-function recordDelivery(scope: DeliveryScope, record: SqsLambdaRecord): SqsDelivery {
+function recordDelivery(scope: DeliveryScope, record: SqsLambdaRecord, receivedAt: number): SqsDelivery {
   const a = record.attributes;
-  const received = readReceived({
-    messageId: record.messageId,
-    receiptHandle: record.receiptHandle,
-    body: record.body,
-    attributes: record.messageAttributes,
-    receiveCount: a.ApproximateReceiveCount,
-    sentTimestamp: a.SentTimestamp,
-    groupId: a.MessageGroupId,
-  });
-  return toDelivery(scope, received, record);
+  const r = received(
+    record.messageId,
+    record.receiptHandle,
+    record.body,
+    record.messageAttributes,
+    a.ApproximateReceiveCount,
+    a.SentTimestamp,
+    a.MessageGroupId,
+    receivedAt,
+    false,
+  );
+  return toDelivery(scope, r, record);
 }
 
 /** `https://sqs.<region>.amazonaws.com/<account>/<name>` (or under `endpoint`) from a queue ARN. */

@@ -37,34 +37,80 @@ export function readReceived(
   },
   options?: { deadLettered?: boolean },
 ): Received {
-  const deadLettered = options?.deadLettered === true;
-  const { meta, bodyEncoding, foreign } = unpackAttributes(input.attributes);
+  return received(
+    input.messageId,
+    input.receiptHandle,
+    input.body,
+    input.attributes,
+    input.receiveCount,
+    input.sentTimestamp,
+    input.groupId,
+    Date.now(),
+    options?.deadLettered === true,
+  );
+}
+
+/**
+ * `readReceived` with its fields as arguments, for the per-record path of a pushed batch (no
+ * input object per record; one `receivedAt` for the whole event).
+ */
+export function received(
+  messageId: string,
+  receiptHandle: string,
+  body: string | undefined,
+  attributes: Parameters<typeof unpackAttributes>[0],
+  receiveCount: string | undefined,
+  sentTimestamp: string | undefined,
+  groupId: string | undefined,
+  receivedAt: number,
+  deadLettered: boolean,
+): Received {
+  let meta: MessageMeta;
+  let bodyEncoding: string | undefined;
+  let foreign: Record<string, SqsAttributeValue> | undefined;
   let runsBefore = 0;
-  if (!deadLettered) {
-    if (meta.headers[Headers.deadLetterReason] !== undefined) {
-      // Redriven: it starts over, without the dead-letter facts or their run count.
-      meta.headers = redriveHeaders(meta.headers);
-    } else {
-      if (meta.headers[Headers.attempt] !== undefined) {
+  if (hasAny(attributes)) {
+    ({ meta, bodyEncoding, foreign } = unpackAttributes(attributes));
+    if (!deadLettered) {
+      if (meta.headers[Headers.deadLetterReason] !== undefined) {
+        // Redriven: it starts over, without the dead-letter facts or their run count.
+        meta.headers = redriveHeaders(meta.headers);
+      } else if (meta.headers[Headers.attempt] !== undefined) {
         runsBefore = runsCarried(meta.headers);
         // A count, not a header of the message: it is written again on every copy.
         delete meta.headers[Headers.attempt];
       }
     }
+    meta.id ??= messageId;
+  } else {
+    // No attributes (a foreign producer, the common case on Lambda): the same shape, directly.
+    meta = {
+      id: messageId,
+      name: undefined,
+      publishedAt: undefined,
+      parentId: undefined,
+      correlationId: undefined,
+      replyTo: undefined,
+      headers: {},
+    };
   }
-  meta.id ??= input.messageId;
-  if (!meta.publishedAt && input.sentTimestamp) meta.publishedAt = new Date(Number(input.sentTimestamp));
-  const count = Number(input.receiveCount);
+  if (!meta.publishedAt && sentTimestamp) meta.publishedAt = new Date(Number(sentTimestamp));
+  const count = Number(receiveCount);
   return {
-    messageId: input.messageId,
-    receiptHandle: input.receiptHandle,
-    body: input.body ?? "",
+    messageId,
+    receiptHandle,
+    body: body ?? "",
     bodyEncoding,
     meta,
     foreign,
-    groupId: input.groupId,
+    groupId,
     runsBefore,
     receiveCount: Number.isInteger(count) && count > 0 ? count : 1,
-    receivedAt: Date.now(),
+    receivedAt,
   };
+}
+
+function hasAny(attributes: object | undefined): boolean {
+  for (const _ in attributes) return true;
+  return false;
 }

@@ -14,3 +14,4 @@ export * from "./logger.ts";
 export * from "./runtime/attempts.ts";
 export * from "./runtime/outcome.ts";
 export * from "./runtime/push.ts";
+export type * from "./transport.ts";

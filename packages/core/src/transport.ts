@@ -63,6 +63,12 @@ export interface Source {
    */
   connect?(signal: AbortSignal): Promise<void>;
   /**
+   * Told by the Worker, before its first receive, the most messages it will hold at once
+   * (`concurrency` plus one batch). A source the broker pushes to (AMQP) sizes its prefetch from
+   * it when none was configured; others ignore it.
+   */
+  expectHeld?(most: number): void;
+  /**
    * Register the one listener for settles that fail after their promise resolved (SQS queued
    * acks, say). The Worker logs them with the app's logger and counts them as settle errors.
    */

@@ -1,4 +1,4 @@
-import { TransportError } from "@mailroom/core";
+import { TransportError } from "@mailroom/core/push";
 
 /**
  * An error answered by MNS (or the network on the way). `code` is the MNS error code

@@ -1,4 +1,4 @@
-import { ConfigError } from "@mailroom/core";
+import { ConfigError } from "@mailroom/core/push";
 import { MnsClient } from "../client/client.ts";
 import { CREDENTIAL_ENV } from "../credentials.ts";
 import type { FcMessage } from "./events.ts";

@@ -1,8 +1,17 @@
-import { type Codec, ConfigError, type DecodeFailure, type Delivery, type Envelope } from "@mailroom/core";
+import {
+  type Codec,
+  ConfigError,
+  type DecodeFailure,
+  type Delivery,
+  type Envelope,
+} from "@mailroom/core/push";
 import type { MnsClient } from "../client/client.ts";
 import { type CopyOrigin, resendCopy, sendDeadLetter } from "../copies.ts";
 import type { FcMessage } from "./events.ts";
 import type { FcDone, FcMemory } from "./memory.ts";
+
+/** The trigger took the message off the queue: a copy has no original to delete. */
+async function nothingToRemove(): Promise<void> {}
 
 /** What a push delivery needs to reach MNS; the client is created only when a settle needs it. */
 export interface FcDeliveryContext {
@@ -42,14 +51,23 @@ export class FcDelivery implements Delivery {
   settlement: FcSettlement | undefined;
   readonly #ctx: FcDeliveryContext;
   readonly #key: string | undefined;
-  readonly #origin: CopyOrigin;
 
-  constructor(ctx: FcDeliveryContext, message: FcMessage, envelope: Envelope | DecodeFailure) {
+  /** `key`: the message's key in `ctx.memory`, when the caller has made it already. */
+  constructor(
+    ctx: FcDeliveryContext,
+    message: FcMessage,
+    envelope: Envelope | DecodeFailure,
+    key: string | undefined = ctx.memory.keyOf(message),
+  ) {
     this.#ctx = ctx;
     this.message = message;
     this.envelope = envelope;
-    this.#key = ctx.memory.keyOf(message);
-    this.#origin = { envelope, queue: message.source ?? "", removeOriginal: async () => {} };
+    this.#key = key;
+  }
+
+  /** What a copy is made from: built only when one is (an acked message needs none). */
+  get #origin(): CopyOrigin {
+    return { envelope: this.envelope, queue: this.message.source ?? "", removeOriginal: nothingToRemove };
   }
 
   async ack(): Promise<void> {

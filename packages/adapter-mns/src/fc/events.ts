@@ -1,4 +1,4 @@
-import { ConfigError } from "@mailroom/core";
+import { ConfigError } from "@mailroom/core/push";
 
 /** Which trigger delivered a message. */
 export type FcTriggerKind = "queue" | "topic" | "stream";
@@ -147,8 +147,9 @@ function isTopicNotification(v: unknown): v is MnsTopicNotification {
 }
 
 function tryJson(text: string): unknown {
-  const t = text.trimStart();
-  if (!t.startsWith("{") && !t.startsWith("[")) return undefined;
+  // The first character that is not white space, without copying the text (events can be large).
+  const start = text[text.search(/\S/)];
+  if (start !== "{" && start !== "[") return undefined;
   try {
     return JSON.parse(text);
   } catch {

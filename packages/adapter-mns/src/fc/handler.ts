@@ -1,24 +1,24 @@
+import type { App, Outgoing, Publisher, PublishOptions } from "@mailroom/core";
+// The narrow door: a cold start loads push dispatch and decoding, not all of core.
 import {
-  type App,
+  attemptOf,
   type Codec,
   ConfigError,
   type DecodeFailure,
+  type DispatchResult,
+  decodeEnvelope,
   describeError,
+  dispatch,
   type Envelope,
   isDecodeFailure,
   jsonCodec,
+  logsWritten,
   MailroomError,
-  silentLogger,
-} from "@mailroom/core";
-import {
-  attemptOf,
-  type DispatchResult,
-  decodeEnvelope,
-  dispatch,
   runsCarried,
-} from "@mailroom/core/transport";
+  silentLogger,
+} from "@mailroom/core/push";
 import { decodeBody, type ReceiveEncoding } from "../client/body.ts";
-import { MnsPublisher } from "../publisher.ts";
+import type { MnsClient } from "../client/client.ts";
 import { FcClients, type FcContext } from "./clients.ts";
 import { FcDelivery, type FcDeliveryContext } from "./delivery.ts";
 import { type FcMessage, readFcEvent } from "./events.ts";
@@ -152,8 +152,9 @@ export function toAliyunFC(app: App, options: ToAliyunFCOptions = {}): AliyunFcH
     const deliveries: FcDelivery[] = [];
     const repeated: FcDone[] = [];
     for (const m of messages) {
-      const done = memory.done(memory.keyOf(m));
-      if (done === undefined) deliveries.push(new FcDelivery(ctx, m, decode(m)));
+      const key = memory.keyOf(m);
+      const done = memory.done(key);
+      if (done === undefined) deliveries.push(new FcDelivery(ctx, m, decode(m, key), key));
       else repeated.push(done);
     }
     if (repeated.length > 0) {
@@ -170,26 +171,25 @@ export function toAliyunFC(app: App, options: ToAliyunFCOptions = {}): AliyunFcH
       publisher: () => {
         const queue = options.queue ?? (first?.kind === "queue" ? first.source : undefined);
         if (!queue) throw new ConfigError("toAliyunFC: set the `queue` option so handlers can publish");
-        return new MnsPublisher({
-          client: clients.for(first, context),
-          queue,
-          encodeCodec,
-          defaultPriority: undefined,
-        });
+        return lazyPublisher(clients.for(first, context), queue, encodeCodec);
       },
     });
+    // The default logger loads pino on its first line: lines must be out before FC freezes us.
+    await logsWritten();
     return answer(results, deliveries, repeated);
   }
 
   /** `attempt` = runs carried by the copy + runs of it this instance saw fail + 1 (FC pushes carry no receive count). */
-  function decode(m: FcMessage): Envelope | DecodeFailure {
-    const { bytes } = decodeBody(m.body, options.receiveEncoding ?? "auto");
-    const runsSeen = memory.runsSeen(memory.keyOf(m));
+  function decode(m: FcMessage, key: string | undefined): Envelope | DecodeFailure {
+    const body = receivedBody(m.body, options.receiveEncoding ?? "auto");
+    const runsSeen = memory.runsSeen(key);
     const transport = { kind: "mns", queue: m.source ?? "", raw: m.raw };
     const meta = { id: m.messageId, publishedAt: m.publishedAt, headers: {} };
-    const decoded = decodeEnvelope(codec, bytes, meta, { attempt: runsSeen + 1, transport });
+    const decoded = decodeEnvelope(codec, body, meta, { attempt: runsSeen + 1, transport });
     if (isDecodeFailure(decoded)) return decoded;
     const runsBefore = runsCarried(decoded.headers);
+    // No runs carried (the common case): the attempt given above is already attemptOf's answer.
+    if (runsBefore === 0) return decoded;
     return { ...decoded, attempt: attemptOf({ runsBefore, receiveCount: 1, counts: "receives", runsSeen }) };
   }
 }
@@ -225,4 +225,34 @@ function answer(results: DispatchResult[], deliveries: FcDelivery[], repeated: F
     deferred: count("deferred", "resent"),
     repeated: repeated.length,
   };
+}
+
+/** A publisher whose module loads on the first publish (a cold start that publishes nothing skips it). */
+function lazyPublisher(client: MnsClient, queue: string, encodeCodec: Codec): Publisher {
+  let inner: Promise<Publisher> | undefined;
+  const get = () => {
+    inner ??= import("../publisher.ts").then(
+      ({ MnsPublisher }) => new MnsPublisher({ client, queue, encodeCodec, defaultPriority: undefined }),
+    );
+    return inner;
+  };
+  return {
+    async publish(messages: Outgoing[], opts?: PublishOptions) {
+      await (await get()).publish(messages, opts);
+    },
+    async close() {},
+  };
+}
+
+/** First characters of a base64 body; a JSON body (`{`, `[`, `"`) never starts with one. */
+const BASE64_START = /^[A-Za-z0-9+/]/;
+
+/**
+ * A pushed body as the codec reads it: the text itself when it is not base64 (no round trip
+ * through bytes), else the decoded bytes, by the same rule as the pull path's `decodeBody`.
+ */
+function receivedBody(text: string, encoding: ReceiveEncoding): Uint8Array | string {
+  if (encoding === "text" || (encoding === "auto" && !BASE64_START.test(text))) return text;
+  const decoded = decodeBody(text, encoding);
+  return decoded.encoding === "base64" ? decoded.bytes : text;
 }

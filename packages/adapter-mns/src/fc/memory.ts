@@ -1,4 +1,4 @@
-import { RunLedger } from "@mailroom/core/transport";
+import { RunLedger } from "@mailroom/core/push";
 import type { FcMessage } from "./events.ts";
 
 /** How a pushed message was finished: nothing is left to do for it. */
@@ -10,11 +10,14 @@ export type FcDone = "ack" | "deadLetter" | "deferred" | "resent";
  * again the messages an earlier run finished: which messages are done (and how), and how many
  * runs of the others this instance saw (core's `RunLedger`, for `attemptOf` with
  * `counts: "receives"`). Keyed by MNS message id, so a message pushed again in another event is
- * recognised too. Bounded: the least recently used ids go first past `max`. It lives in this
- * process only: a re-run on another FC instance does not see it.
+ * recognised too. Bounded: it remembers at least the `max` most recently finished or looked-up
+ * ids and at most twice as many, in two generations (a full one is dropped whole, in O(1): a
+ * single Map trimmed one oldest key at a time slows down as V8 skips the deleted entries at its
+ * front). It lives in this process only: a re-run on another FC instance does not see it.
  */
 export class FcMemory {
-  readonly #done = new Map<string, FcDone>();
+  #done = new Map<string, FcDone>();
+  #older = new Map<string, FcDone>();
   readonly #runs: RunLedger;
   readonly #max: number;
 
@@ -34,20 +37,26 @@ export class FcMemory {
   done(key: string | undefined): FcDone | undefined {
     if (key === undefined) return undefined;
     const how = this.#done.get(key);
-    if (how !== undefined) {
-      this.#done.delete(key);
-      this.#done.set(key, how);
-    }
-    return how;
+    if (how !== undefined) return how;
+    const older = this.#older.get(key);
+    // Looked up again: keep it with the recent ones.
+    if (older !== undefined) this.#remember(key, older);
+    return older;
   }
 
   /** The message is finished: a re-run reports it `how` without running or copying it. */
   finish(key: string | undefined, how: FcDone): void {
     if (key === undefined) return;
     this.#runs.forget(key);
-    this.#done.delete(key);
+    this.#remember(key, how);
+  }
+
+  #remember(key: string, how: FcDone): void {
     this.#done.set(key, how);
-    if (this.#done.size > this.#max) this.#done.delete(this.#done.keys().next().value as string);
+    if (this.#done.size >= this.#max) {
+      this.#older = this.#done;
+      this.#done = new Map();
+    }
   }
 
   /** Runs of this message this instance saw end without finishing it. */

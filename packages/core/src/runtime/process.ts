@@ -1,6 +1,7 @@
 import type { App, Registration } from "../app.ts";
 import { type Envelope, Headers, isDecodeFailure } from "../envelope.ts";
 import { describeError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
 import { type HandlerRequest, type Middleware, runLayers } from "../middleware/middleware.ts";
 import { receiveLimit } from "../retry.ts";
 import { validate } from "../schema.ts";
@@ -19,10 +20,11 @@ const NOT_BEFORE_SLACK_MS = 50;
  * Decide what to do with one delivery before any handler runs: poison, not yet due, unknown
  * name, too many receives or attempts. Returns the registration to run, or the outcome.
  */
-export function triage(app: App, envelope: Delivery["envelope"], now = Date.now()): Registration | Outcome {
+export function triage(app: App, envelope: Delivery["envelope"], at?: number): Registration | Outcome {
   if (isDecodeFailure(envelope)) return { kind: "deadLetter", reason: envelope.reason };
   const notBefore = envelope.headers[Headers.notBefore];
   if (notBefore !== undefined) {
+    const now = at ?? Date.now();
     const due = Date.parse(notBefore);
     if (due - now > NOT_BEFORE_SLACK_MS) return { kind: "defer", delayMs: due - now };
   }
@@ -112,10 +114,10 @@ function invoke(
     return classifyFailure(error, envelope.attempt, reg);
   }
   if (result instanceof Promise) {
-    return result.then(
-      (value) => afterRun(envelope, ctx, value, reg),
-      (error) => classifyFailure(error, envelope.attempt, reg),
-    );
+    const failed = (error: unknown) => classifyFailure(error, envelope.attempt, reg);
+    // No reply to send (the common case): a settled handler acks, with no closure to make for it.
+    if (!envelope.replyTo) return result.then(toAck, failed);
+    return result.then((value) => afterRun(envelope, ctx, value, reg), failed);
   }
   return afterRun(envelope, ctx, result, reg);
 }
@@ -153,6 +155,10 @@ async function invokeLayered(
   } finally {
     limit?.dispose();
   }
+}
+
+function toAck(): Outcome {
+  return ACK;
 }
 
 /** A successful run acks; an RPC request's return value goes back as the reply first. */
@@ -217,12 +223,17 @@ export async function processDelivery(app: App, delivery: Delivery, runtime: Run
     await settle(delivery, outcome);
     return { outcome };
   } catch (settleError) {
-    runtime.logger.warn(
-      { queue: delivery.envelope.transport.queue, outcome: outcome.kind, error: describeError(settleError) },
-      "could not settle the message; the transport will redeliver it",
-    );
+    logSettleFailure(runtime.logger, delivery, outcome, settleError);
     return { outcome, settleError };
   }
+}
+
+/** The line a pull runtime writes when settling failed (the transport will redeliver the message). */
+export function logSettleFailure(logger: Logger, delivery: Delivery, outcome: Outcome, error: unknown): void {
+  logger.warn(
+    { queue: delivery.envelope.transport.queue, outcome: outcome.kind, error: describeError(error) },
+    "could not settle the message; the transport will redeliver it",
+  );
 }
 
 /** The outcome of one delivery: triage, then its handler (a batch handler gets a batch of one). */
@@ -249,6 +260,68 @@ export function decideNow(app: App, delivery: Delivery, runtime: Runtime): Outco
   } catch (error) {
     return mailroomBug(error);
   }
+}
+
+/**
+ * `decideNow` for push dispatch: `onOutcome(tag, outcome)` is called once with the delivery's
+ * outcome — at once when it is known at once — and the promise returned (undefined when it was
+ * called at once) resolves after it. A plain handler (no schema, middleware, timeout or reply)
+ * costs one promise reaction: its own promise's. Never rejects.
+ */
+export function decideWith(
+  app: App,
+  delivery: Delivery,
+  runtime: Runtime,
+  onOutcome: (tag: number, outcome: Outcome) => void,
+  tag: number,
+): Promise<void> | undefined {
+  let t: Registration | Outcome;
+  try {
+    t = triage(app, delivery.envelope);
+  } catch (error) {
+    onOutcome(tag, mailroomBug(error));
+    return undefined;
+  }
+  if ("kind" in t) {
+    onOutcome(tag, t);
+    return undefined;
+  }
+  const envelope = delivery.envelope as Envelope;
+  if (t.mode === "single" && !t.schema && t.timeoutMs === undefined && !envelope.replyTo) {
+    if (layersOf(app, t).length === 0) return runPlain(t, envelope, runtime, onOutcome, tag);
+  }
+  const outcome = decideNow(app, delivery, runtime);
+  if (!(outcome instanceof Promise)) {
+    onOutcome(tag, outcome);
+    return undefined;
+  }
+  return outcome.then((o) => onOutcome(tag, o));
+}
+
+/** `invoke` of a plain handler, its outcome straight to `onOutcome`: a return acks. */
+function runPlain(
+  reg: Registration,
+  envelope: Envelope,
+  runtime: Runtime,
+  onOutcome: (tag: number, outcome: Outcome) => void,
+  tag: number,
+): Promise<void> | undefined {
+  const fn = reg.fn as (data: unknown, ctx: HandlerContext) => unknown;
+  let result: unknown;
+  try {
+    result = fn(envelope.data, new HandlerContext(envelope, runtime));
+  } catch (error) {
+    onOutcome(tag, classifyFailure(error, envelope.attempt, reg));
+    return undefined;
+  }
+  if (!(result instanceof Promise)) {
+    onOutcome(tag, ACK);
+    return undefined;
+  }
+  return result.then(
+    () => onOutcome(tag, ACK),
+    (error: unknown) => onOutcome(tag, classifyFailure(error, envelope.attempt, reg)),
+  );
 }
 
 /** Only a bug in Mailroom gets here; the message is retried, never lost. */

@@ -8,7 +8,7 @@ import { runBatch } from "./batch.ts";
 import type { Runtime } from "./context.ts";
 import { isDone, type Outcome, SKIPPED } from "./outcome.ts";
 import { logOutcome } from "./outcome-log.ts";
-import { decideNow, settle, triage } from "./process.ts";
+import { decideNow, decideWith, settle, triage } from "./process.ts";
 
 /** One delivery's result in push mode. */
 export interface DispatchResult {
@@ -123,30 +123,32 @@ export async function dispatch(
       }
     });
   } else if (options.concurrency === undefined || options.concurrency >= todo.length) {
-    // The common push case: every message at once. One promise per message at most (none for a
-    // synchronous handler), settles started as each outcome is known, one allSettled for all.
+    // The common push case: every message at once. One promise reaction per message at most
+    // (none for a synchronous handler), settles started as each outcome is known.
     const settles = new Array<Promise<void>>(todo.length);
     const running: Array<Promise<void>> = [];
+    const onOutcome = (k: number, outcome: Outcome) => {
+      settles[k] = settleOne(todo[k]!, outcome);
+    };
     for (let k = 0; k < todo.length; k++) {
-      const i = todo[k]!;
-      const outcome = decideNow(app, deliveries[i]!, runtime);
-      if (outcome instanceof Promise) {
-        // The callback returns nothing, so no promise is adopted (that would cost two more ticks).
-        running.push(
-          outcome.then((o) => {
-            settles[k] = settleOne(i, o);
-          }),
-        );
-      } else settles[k] = settleOne(i, outcome);
+      const pending = decideWith(app, deliveries[todo[k]!]!, runtime, onOutcome, k);
+      if (pending) running.push(pending);
     }
     if (running.length > 0) await Promise.all(running);
-    const settled = await Promise.allSettled(settles);
-    for (let k = 0; k < todo.length; k++) {
-      const s = settled[k]!;
-      if (s.status !== "rejected") continue;
-      const i = todo[k]!;
-      // The outcome is always recorded before its settle starts; the fallback only guards a bug.
-      settleFailed(i, results[i]?.outcome ?? { kind: "retry", delayMs: 1_000, error: s.reason }, s.reason);
+    // Settles nearly always succeed: one Promise.all, and per-settle results only when one failed.
+    const allSettled = await Promise.all(settles).then(
+      () => true,
+      () => false,
+    );
+    if (!allSettled) {
+      const settled = await Promise.allSettled(settles);
+      for (let k = 0; k < todo.length; k++) {
+        const s = settled[k]!;
+        if (s.status !== "rejected") continue;
+        const i = todo[k]!;
+        // The outcome is always recorded before its settle starts; the fallback only guards a bug.
+        settleFailed(i, results[i]?.outcome ?? { kind: "retry", delayMs: 1_000, error: s.reason }, s.reason);
+      }
     }
   } else {
     await limit(todo, options.concurrency, async (i) =>

@@ -10,7 +10,7 @@ import type { Runtime } from "./context.ts";
 import { HeldDeliveries } from "./held.ts";
 import { isDone, type Outcome } from "./outcome.ts";
 import { logOutcome } from "./outcome-log.ts";
-import { processDelivery, settle, triage } from "./process.ts";
+import { decideNow, logSettleFailure, settle, triage } from "./process.ts";
 import { WorkerStats } from "./stats.ts";
 
 /**
@@ -256,6 +256,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.#source.onBackgroundError?.((error, envelope) => this.#settleFailed(error, envelope, true));
       this.#held.start();
       this.#emitSafely("started");
+      // At most concurrency + one batch is held: a broker that pushes sizes its prefetch from it.
+      this.#source.expectHeld?.(this.#concurrency + this.#batchSize);
       const subscribed = await this.#subscribe();
       if (subscribed) await Promise.all(Array.from({ length: this.#receivers }, () => this.#receiveLoop()));
     }
@@ -311,7 +313,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       // Only whole batches are asked for, and only while what is held and reserved leaves room
       // for one (so at most concurrency + one batch is held): a receive of the few slots left
       // would cost a request for a handful of messages (SQS and MNS bill and throttle per request).
-      if (this.held >= this.#concurrency || this.held + this.#reserved > this.#concurrency) {
+      if (!this.#roomForBatch()) {
         this.#loopsWaitingForCapacity++;
         await new Promise<void>((r) => this.#capacityWaiters.push(r));
         this.#loopsWaitingForCapacity--;
@@ -335,13 +337,18 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.#reserved -= want;
       if (deliveries.length > 0) {
         this.stats.received += deliveries.length;
-        this.#emitSafely("received", deliveries.length);
+        if (this.listenerCount("received") > 0) this.#emitSafely("received", deliveries.length);
         for (const d of deliveries) this.#accept(d);
         this.#pump();
       } else if (this.#untilEmpty && this.held === 0 && (await this.#isEmpty())) {
         void this.stop();
       }
     }
+  }
+
+  /** Room to receive a whole batch: what is held and reserved leaves room for one within `concurrency`. */
+  #roomForBatch(): boolean {
+    return this.held < this.#concurrency && this.held + this.#reserved <= this.#concurrency;
   }
 
   #receiveFailed(error: unknown, consecutive: number, message: string): void {
@@ -365,7 +372,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #accept(delivery: Delivery): void {
     this.#held.add(delivery);
     const envelope = delivery.envelope;
-    if (!isDecodeFailure(envelope)) {
+    // Only an app with batch handlers needs the registration before the run (which triages again).
+    if (this.#app.hasBatchHandlers && !isDecodeFailure(envelope)) {
       const t = triage(this.#app, envelope);
       if (!("kind" in t) && t.mode === "batch") {
         this.#addToBatch(t, delivery);
@@ -435,19 +443,33 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #run(delivery: Delivery): void {
     const started = Date.now();
     this.#running++;
-    void processDelivery(this.#app, delivery, this.#runtime)
-      .then(({ outcome, settleError }) => {
-        const failed = settleError !== undefined;
-        if (failed) this.#settleFailed(settleError, delivery.envelope, false);
-        const group = delivery.envelope.transport.groupId;
-        if (group !== undefined) {
-          // Order within a group: a message that is not done holds back every later one.
-          if (failed || !isDone(outcome)) this.#releaseGroup(group);
-          this.#busyGroups.delete(group);
-        }
-        this.#runFinished(delivery, outcome, started);
-      })
+    // `processDelivery` inlined: no promise of its own where the outcome is known at once.
+    const outcome = decideNow(this.#app, delivery, this.#runtime);
+    if (outcome instanceof Promise) outcome.then((o) => this.#settleRun(delivery, o, started));
+    else this.#settleRun(delivery, outcome, started);
+  }
+
+  #settleRun(delivery: Delivery, outcome: Outcome, started: number): void {
+    settle(delivery, outcome)
+      .then(
+        () => this.#ran(delivery, outcome, started, false),
+        (settleError: unknown) => {
+          logSettleFailure(this.#runtime.logger, delivery, outcome, settleError);
+          this.#settleFailed(settleError, delivery.envelope, false);
+          this.#ran(delivery, outcome, started, true);
+        },
+      )
       .catch((error: unknown) => this.#bug(error));
+  }
+
+  #ran(delivery: Delivery, outcome: Outcome, started: number, failed: boolean): void {
+    const group = delivery.envelope.transport.groupId;
+    if (group !== undefined) {
+      // Order within a group: a message that is not done holds back every later one.
+      if (failed || !isDone(outcome)) this.#releaseGroup(group);
+      this.#busyGroups.delete(group);
+    }
+    this.#runFinished(delivery, outcome, started);
   }
 
   /** Only a bug in Mailroom gets here; it is logged rather than left as an unhandled rejection. */
@@ -511,13 +533,18 @@ export class Worker extends EventEmitter<WorkerEvents> {
         // A logger that throws must not stop the worker.
       }
     }
-    this.#emitSafely("settled", { envelope: delivery.envelope, outcome, durationMs: Date.now() - started });
+    if (this.listenerCount("settled") > 0) {
+      this.#emitSafely("settled", { envelope: delivery.envelope, outcome, durationMs: Date.now() - started });
+    }
     if (this.#state === "running") this.#pump();
     this.#wakeWaiters();
   }
 
   #wakeWaiters(): void {
-    for (const w of this.#capacityWaiters.splice(0)) w();
+    // A receive loop woken without room for a batch would only wait again: wake it when there is.
+    if (this.#capacityWaiters.length > 0 && (this.#roomForBatch() || this.#state !== "running")) {
+      for (const w of this.#capacityWaiters.splice(0)) w();
+    }
     if (this.held === 0) for (const w of this.#idleWaiters.splice(0)) w();
   }
 
