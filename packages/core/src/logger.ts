@@ -34,7 +34,9 @@ const waiting: Array<() => void> = [];
 function loadPino(): Promise<void> {
   loading ??= import("pino").then(
     (module) => {
-      pinoFactory = module.pino;
+      // Node finds pino's CommonJS exports by name; a bundle (esbuild's ESM output) gives them
+      // only as `default`.
+      pinoFactory = module.pino ?? module.default;
       for (const write of waiting.splice(0)) write();
     },
     (error: unknown) => {
