@@ -47,7 +47,9 @@ export async function buildFunction(spec: FunctionSpec, options: BuildOptions): 
     chunkNames: "chunks/[name]-[hash]",
     outExtension: { ".js": ".mjs" },
     external: spec.external ?? [],
-    conditions: ["@mailroom/source"],
+    // "module" picks a package's ES build where it has one (the OpenTelemetry API): its named
+    // exports survive a dynamic import, which a CommonJS build's do not in an ESM bundle.
+    conditions: ["@mailroom/source", "module"],
     banner: { js: REQUIRE_SHIM },
     legalComments: "none",
     metafile: true,
