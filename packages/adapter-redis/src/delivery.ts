@@ -16,7 +16,8 @@ const NO_DELAY_CAP = Number.POSITIVE_INFINITY;
 /**
  * One entry the consumer group delivered to this source's consumer. Every settle is one Lua
  * script, so the write and the removal of the original (XACK + XDEL) happen together:
- * - `ack` removes the entry (whoever holds it by now: a finished run is done);
+ * - `ack` removes the entry (whoever holds it by now: a finished run is done), coalesced with
+ *   the stream's other acks into one script call;
  * - `retry`, `defer` and `release` add a copy carrying the runs so far (core's `planCopy`) — to the
  *   stream when due now, else to the delayed sorted set — and remove the original, so the
  *   group's delivery counter of the copy counts runs only (core's `attemptOf`, counts: "runs");
@@ -49,8 +50,13 @@ export class RedisDelivery implements Delivery {
     this.envelope = envelope;
   }
 
-  ack(): Promise<void> {
-    return this.#settle("ack", { kind: "ack", ...this.#identity() });
+  async ack(): Promise<void> {
+    this.#begin();
+    try {
+      await this.#ctx.acks.add({ entry: this.entry.id, ...this.#identity() });
+    } catch (error) {
+      throw redisFailure(error, `ack of entry ${this.entry.id}`, this.#ctx.connection.where);
+    }
   }
 
   retry(delayMs: number): Promise<void> {
@@ -105,13 +111,17 @@ export class RedisDelivery implements Delivery {
     return { groupId: this.#content.groupId, messageId: this.#content.meta.id ?? this.entry.id };
   }
 
-  async #settle(what: string, write: SettleWrite): Promise<void> {
+  #begin(): void {
     if (this.#settled) {
       throw new TransportError(
         `entry ${this.entry.id} was already settled (ack, retry, defer, release or deadLetter)`,
       );
     }
     this.#settled = true;
+  }
+
+  async #settle(what: string, write: SettleWrite): Promise<void> {
+    this.#begin();
     let done: boolean;
     try {
       done = await settleEntry(this.#ctx, this.#consumer, this.entry.id, write);
@@ -119,8 +129,7 @@ export class RedisDelivery implements Delivery {
       // Left pending: after the visibility timeout a consumer reclaims it and it runs again.
       throw redisFailure(error, `${what} of entry ${this.entry.id}`, this.#ctx.connection.where);
     }
-    // An ack of an entry already gone was done by whoever reclaimed it; anything else must say so.
-    if (!done && write.kind !== "ack") throw this.#lost(what);
+    if (!done) throw this.#lost(what);
   }
 
   #lost(what: string): TransportError {

@@ -200,25 +200,38 @@ return { cursor, read + #due, next_due, last, woken, out, heads_cursor }
 `;
 
 /**
- * Settle one received entry. `ack` removes it (XACK + XDEL) whoever holds it; `copy` and `dead`
- * act only while this consumer still holds it (not reclaimed elsewhere): `copy` adds the given
- * fields to the stream (delay 0) or the delayed set, `dead` to the dead-letter stream — the
- * write that can fail comes first, so a refused write changes nothing — then removes the
- * original. FIFO heads are followed (copy) or handed on (ack, dead). Returns 1, or 0 when the
- * entry was not this consumer's (or already gone).
+ * Ack entries (XACK + XDEL), whoever holds them by now: a finished run is done. A FIFO head
+ * acked hands its group on. Returns how many were still pending.
  *
- * ARGV: group, consumer, entry id, kind (ack | copy | dead), delayMs, token, parked-list prefix,
+ * ARGV: group, parked-list prefix, then per entry: entry id, FIFO group ('' for none), message id.
+ */
+export const ACK_LUA = `${COMMON}
+local group, prefix = ARGV[1], ARGV[2]
+local acked = 0
+for i = 3, #ARGV, 3 do
+  local entry, g, id = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  if redis.call('XACK', K.stream, group, entry) == 1 then
+    redis.call('XDEL', K.stream, entry)
+    done(g, id, prefix)
+    acked = acked + 1
+  end
+end
+return acked
+`;
+
+/**
+ * Settle one received entry by a write, only while this consumer still holds it (not reclaimed
+ * elsewhere): `copy` adds the given fields to the stream (delay 0) or the delayed set, `dead` to
+ * the dead-letter stream — the write that can fail comes first, so a refused write changes
+ * nothing — then the original is removed (XACK + XDEL). FIFO heads are followed (copy) or handed
+ * on (dead). Returns 1, or 0 when the entry was not this consumer's (or is gone).
+ *
+ * ARGV: group, consumer, entry id, kind (copy | dead), delayMs, token, parked-list prefix,
  * FIFO group ('' for none), message id, then the fields to write.
  */
 export const SETTLE_LUA = `${COMMON}
 local group, consumer, entry, kind, delay, token, prefix, g, id =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7], ARGV[8], ARGV[9]
-if kind == 'ack' then
-  if redis.call('XACK', K.stream, group, entry) == 0 then return 0 end
-  redis.call('XDEL', K.stream, entry)
-  done(g, id, prefix)
-  return 1
-end
 local p = redis.call('XPENDING', K.stream, group, entry, entry, 1)
 if #p == 0 or p[1][2] ~= consumer then return 0 end
 local f = {}

@@ -10,7 +10,7 @@ import { type StreamContext, scheduleFields } from "./stream.ts";
  * (`Outgoing.reply`) is added to its reply stream only while that exists (NOMKSTREAM). A delayed
  * or scheduled message goes into the stream's delayed sorted set instead (any delay, no cap) and
  * is moved into the stream when due by whichever receive runs first. Resolves once Redis has
- * accepted every message, in order (one connection, pipelined); what Redis keeps across a
+ * accepted every message, in order (one pipeline); what Redis keeps across a
  * restart is its persistence setting's business (AOF `appendfsync`). `dedupId`, `priority` and
  * `expiresInMs` are ignored: streams have none of them.
  */
@@ -36,15 +36,23 @@ export class RedisPublisher implements Publisher {
     await this.#ctx.connection.ready();
     const commands = this.#ctx.connection.commands;
     try {
-      await Promise.all(
-        writes.map(({ stream, fields, reply }) => {
-          // A reply goes only to a reply stream that still exists: its requester may be gone.
-          if (reply) return commands.xaddBuffer(stream, "NOMKSTREAM", "*", ...fields);
-          if (due === undefined) return commands.xaddBuffer(stream, "*", ...fields);
-          if (options?.at) return scheduleFields(this.#ctx, stream, "at", due, fields);
-          return scheduleFields(this.#ctx, stream, "in", due - now, fields);
-        }),
-      );
+      if (due !== undefined) {
+        const mode = options?.at ? "at" : "in";
+        const ms = options?.at ? due : due - now;
+        await Promise.all(
+          writes.map(({ stream, fields }) => scheduleFields(this.#ctx, stream, mode, ms, fields)),
+        );
+        return;
+      }
+      // One pipeline: the entries go out in one write, in order.
+      const pipeline = commands.pipeline();
+      for (const { stream, fields, reply } of writes) {
+        // A reply goes only to a reply stream that still exists: its requester may be gone.
+        if (reply) pipeline.xaddBuffer(stream, "NOMKSTREAM", "*", ...fields);
+        else pipeline.xaddBuffer(stream, "*", ...fields);
+      }
+      const failed = (await pipeline.exec())?.find(([error]) => error);
+      if (failed) throw failed[0];
     } catch (error) {
       throw redisFailure(error, `publish to stream "${this.#ctx.keys.stream}"`, this.#ctx.connection.where);
     }

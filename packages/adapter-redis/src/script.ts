@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
-import { EXTEND_LUA, FORGET_CONSUMER_LUA, RECEIVE_LUA, SCHEDULE_LUA, SETTLE_LUA } from "./lua.ts";
+import { ACK_LUA, EXTEND_LUA, FORGET_CONSUMER_LUA, RECEIVE_LUA, SCHEDULE_LUA, SETTLE_LUA } from "./lua.ts";
 
 /** An argument of a Redis command: text, bytes or a number. */
 export type RedisArg = string | Buffer | number;
@@ -49,7 +49,9 @@ interface BufferEval {
 
 /** Receive (six keys): see `RECEIVE_LUA`. */
 export const RECEIVE = new LuaScript(RECEIVE_LUA, 6);
-/** Settle (six keys): see `SETTLE_LUA`. */
+/** Ack many (six keys): see `ACK_LUA`. */
+export const ACK = new LuaScript(ACK_LUA, 6);
+/** Settle by a write (six keys): see `SETTLE_LUA`. */
 export const SETTLE = new LuaScript(SETTLE_LUA, 6);
 /** Heartbeat (the stream): see `EXTEND_LUA`. */
 export const EXTEND = new LuaScript(EXTEND_LUA, 1);

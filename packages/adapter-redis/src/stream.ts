@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { type Codec, RefusedError } from "@mailroom/core";
+import type { Coalescer } from "@mailroom/core/transport";
+import { type AckEntry, ackBatcher } from "./acks.ts";
 import { isReply, type RedisConnection, redisFailure } from "./connection.ts";
 import { fieldPairs, type StreamEntry } from "./fields.ts";
 import { type StreamKeys, scriptKeys, streamKeys } from "./keys.ts";
-import { EXTEND, FORGET_CONSUMER, RECEIVE, type RedisArg, SCHEDULE, SETTLE } from "./script.ts";
+import { ACK, EXTEND, FORGET_CONSUMER, RECEIVE, type RedisArg, SCHEDULE, SETTLE } from "./script.ts";
 
 /** What the sources, deliveries, publisher and admin of one stream share. */
 export interface StreamContext {
@@ -18,6 +20,13 @@ export interface StreamContext {
   readonly waitMs: number;
   /** Prefix of consumer names. */
   readonly consumerPrefix: string;
+  /** The stream's acks, coalesced into script calls of many. */
+  readonly acks: Coalescer<AckEntry>;
+}
+
+/** A stream context: the settings, and the ack batcher of that stream. */
+export function streamContext(settings: Omit<StreamContext, "acks">): StreamContext {
+  return { ...settings, acks: ackBatcher(settings.connection, settings.keys, settings.group) };
 }
 
 /** One read of the receive script. */
@@ -93,7 +102,7 @@ export async function readEntries(
 
 /** How a settle writes. */
 export interface SettleWrite {
-  kind: "ack" | "copy" | "dead";
+  kind: "copy" | "dead";
   /** `copy`: into the delayed set for this long, ms; 0 straight into the stream. */
   delayMs?: number;
   /** The message's FIFO group and id, so a head is followed or handed on. */
@@ -199,7 +208,8 @@ export async function checkStream(ctx: StreamContext, signal: AbortSignal): Prom
       const type = String(await commands.type(ctx.keys[key]));
       if (type !== "none" && type !== expected) throw wrongType(ctx, ctx.keys[key], type, what);
     }
-    for (const script of [RECEIVE, SETTLE, EXTEND, SCHEDULE, FORGET_CONSUMER]) await script.load(commands);
+    for (const script of [RECEIVE, ACK, SETTLE, EXTEND, SCHEDULE, FORGET_CONSUMER])
+      await script.load(commands);
   } catch (error) {
     throw redisFailure(error, `the start-up check of stream "${stream}" failed`, ctx.connection.where);
   }

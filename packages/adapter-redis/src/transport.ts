@@ -14,7 +14,7 @@ import { streamKeys } from "./keys.ts";
 import type { RedisTransportOptions } from "./options.ts";
 import { RedisPublisher } from "./publisher.ts";
 import { RedisSource } from "./source.ts";
-import { ensureGroup, type StreamContext } from "./stream.ts";
+import { ensureGroup, type StreamContext, streamContext } from "./stream.ts";
 import { parseRedisUrl } from "./url.ts";
 
 /**
@@ -66,7 +66,8 @@ export class RedisTransport implements Transport {
   async openReplyQueue(): Promise<ReplyQueue> {
     const address = `mailroom-reply-${uuidv7()}`;
     const keys = streamKeys(address);
-    const context: StreamContext = { ...this.context, keys, create: true };
+    const { acks: _, ...settings } = this.context;
+    const context = streamContext({ ...settings, keys, create: true });
     await this.context.connection.ready();
     await ensureGroup(context);
     const source = new RedisSource(context);
@@ -76,6 +77,7 @@ export class RedisTransport implements Transport {
       source,
       close: async () => {
         await source.close();
+        await context.acks.drain();
         await commands.del(keys.stream, keys.deadLetters, keys.delayed, keys.heads, keys.parked, keys.wake);
       },
     };
@@ -85,6 +87,7 @@ export class RedisTransport implements Transport {
   async close(): Promise<void> {
     await Promise.all([...this.#sources].map((s) => s.close()));
     this.#sources.clear();
+    await this.context.acks.drain();
     await this.context.connection.close();
   }
 }
@@ -114,7 +117,7 @@ export async function openTransport(
   const waitMs = o.waitMs ?? 1_000;
   if (!(waitMs > 0)) throw new ConfigError(`the receive wait must be longer than 0 ms, got ${waitMs}`);
   const connection = new RedisConnection({ ...parsed.connection, ...o.redis }, parsed.where);
-  return new RedisTransport({
+  const context = streamContext({
     connection,
     keys: streamKeys(stream, o.deadLetterStream),
     group: o.group ?? "mailroom",
@@ -124,4 +127,5 @@ export async function openTransport(
     waitMs,
     consumerPrefix: o.consumer ?? `${hostname()}-${process.pid}`,
   });
+  return new RedisTransport(context);
 }
