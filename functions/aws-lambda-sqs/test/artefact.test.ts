@@ -7,7 +7,7 @@ import { type FauxqsServer, startFauxqs } from "fauxqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildFunction, REPO_ROOT } from "../../lib/build-function.ts";
 import type { BuiltFunction } from "../../lib/spec.ts";
-import { invokeArtefact, type Unpacked, unpackArtefact } from "../../lib/testing/invoke.ts";
+import { invokeArtefact, OTEL_REGISTERED, type Unpacked, unpackArtefact } from "../../lib/testing/invoke.ts";
 import { awsLambdaSqs } from "../function.ts";
 import { documentedEvent, receiveAll, recordOf } from "./sqs-events.ts";
 
@@ -140,6 +140,17 @@ describe(`functions/aws-lambda-sqs: the built zip on Lambda's Node.js runtime (h
       expect.stringMatching(/^decode_failed: /),
     ]);
     expect(dead.map((m) => m.Body)).toEqual(["Test message.", "Test message."]);
+  });
+
+  it("with an OpenTelemetry SDK preloaded (as the Lambda layer does), an order's follow-up is still published", async () => {
+    const q = createQueues();
+    const order = demo.find((m) => m.name === "order_created")!;
+    await sqs.send(new SendMessageCommand({ QueueUrl: q.url, MessageBody: JSON.stringify(order) }));
+    const event: SQSEvent = { Records: (await receiveAll(sqs, q.url, 1)).map((m) => recordOf(m, q.arn)) };
+    const answer = await invoke(event, { ...lambdaEnv(), NODE_OPTIONS: `--import=${OTEL_REGISTERED}` });
+    expect(answer).toMatchObject({ ok: true, value: { batchItemFailures: [] } });
+    const [followUp] = await receiveAll(sqs, q.url, 1);
+    expect(nameOf(followUp!.Body!)).toBe("invoice_requested");
   });
 
   it("an event whose records all ack loads no AWS SDK: it runs where the SDK is missing", async () => {

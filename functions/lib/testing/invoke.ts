@@ -41,6 +41,9 @@ export async function unpackArtefact(
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
+/** A preload (`NODE_OPTIONS=--import`) that registers an OpenTelemetry API global, as an SDK layer would. */
+export const OTEL_REGISTERED = new URL("./otel-registered.mjs", import.meta.url).pathname;
+
 /** The recording stand-in for the Azure Functions worker's `@azure/functions-core`. */
 export const AZURE_FUNCTIONS_CORE = new URL("./azure-functions-core.cjs", import.meta.url).pathname;
 
