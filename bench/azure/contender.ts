@@ -40,7 +40,7 @@ if (mode === "prepare") {
   console.log(JSON.stringify({ mark: "end" }));
   await worker.stop();
   print({ measuredMs });
-} else if (mode === "worker") {
+} else if (mode === "worker" || mode === "tuned") {
   const total = Number(arg);
   const app = createApp({ name: "bench", logger: silentLogger });
   app.handle("order_created", () => {});

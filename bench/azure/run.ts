@@ -13,9 +13,12 @@ import { startAzurite } from "../../packages/adapter-azure/test/azurite.ts";
 
 const IDLE_S = Number(process.env.BENCH_AZURE_IDLE_S ?? 60);
 const COUNT = Number(process.env.BENCH_AZURE_COUNT ?? 3000);
+/** `idle` or `throughput` to run one part only. */
+const ONLY = process.env.BENCH_AZURE_ONLY;
 const child = fileURLToPath(new URL("./contender.ts", import.meta.url));
 
-const azurite = await startAzurite();
+/** Where the proxy forwards: each throughput contender gets a fresh Azurite (its in-memory queues slow down as they fill). */
+let azurite = await startAzurite();
 let requests = 0;
 // Counts every request a contender makes, then forwards it to Azurite untouched.
 const proxy = createServer((req, res) => {
@@ -55,14 +58,17 @@ function contender(args: string[], marks: Record<string, number> = {}): Promise<
 }
 
 try {
-  console.log(
-    `idle: an empty queue for ${IDLE_S} s after the back-off settled (requests per minute, all requests counted)`,
-  );
-  for (const [label, query] of [
-    ["Mailroom Worker, defaults (maxPoll 5 s)", ""],
-    ["Mailroom Worker, ?maxPoll=1s", "&maxPoll=1s"],
-    ["Mailroom Worker, ?maxPoll=30s", "&maxPoll=30s"],
-  ] as const) {
+  if (ONLY !== "throughput")
+    console.log(
+      `idle: an empty queue for ${IDLE_S} s after the back-off settled (requests per minute, all requests counted)`,
+    );
+  for (const [label, query] of (ONLY === "throughput"
+    ? []
+    : [
+        ["Mailroom Worker, defaults (maxPoll 5 s)", ""],
+        ["Mailroom Worker, ?maxPoll=1s", "&maxPoll=1s"],
+        ["Mailroom Worker, ?maxPoll=30s", "&maxPoll=30s"],
+      ]) as Array<readonly [string, string]>) {
     const queue = `idle-${Date.now().toString(36)}`;
     await contender(["prepare", url(queue)]);
     const marks: Record<string, number> = {};
@@ -70,8 +76,16 @@ try {
     const perMinute = ((marks.end! - marks.begin!) / r.measuredMs!) * 60_000;
     console.log(`  ${label}: ${perMinute.toFixed(1)} requests/min`);
   }
-  console.log(`throughput: draining ${COUNT} messages, no-op handler (each in its own process)`);
-  for (const kind of ["worker", "raw"] as const) {
+  if (ONLY !== "idle")
+    console.log(`throughput: draining ${COUNT} messages, no-op handler (each in its own process)`);
+  const labels = {
+    worker: "Mailroom Worker, defaults (concurrency 16, batchSize 10)",
+    tuned: "Mailroom Worker, tuned (concurrency 64, batchSize 32)",
+    raw: "raw @azure/storage-queue loop (32 per receive, deletes in parallel)",
+  };
+  for (const kind of ONLY === "idle" ? [] : (["worker", "tuned", "raw"] as const)) {
+    await azurite.stop();
+    azurite = await startAzurite();
     const queue = `drain-${kind}-${Date.now().toString(36)}`;
     await contender(["fill", url(queue), String(COUNT)]);
     const before = requests;
@@ -81,12 +95,8 @@ try {
       String(COUNT),
       azurite.connectionString.replace(String(azurite.port), String(port)),
     ]);
-    const label =
-      kind === "worker"
-        ? "Mailroom Worker, defaults (concurrency 16, batchSize 10)"
-        : "raw @azure/storage-queue loop (32 per receive, deletes in parallel)";
     console.log(
-      `  ${label}: ${Math.round((COUNT / r.ms!) * 1000)} msgs/s, ${((requests - before) / COUNT).toFixed(2)} requests/msg`,
+      `  ${labels[kind]}: ${Math.round((COUNT / r.ms!) * 1000)} msgs/s, ${((requests - before) / COUNT).toFixed(2)} requests/msg`,
     );
   }
 } finally {
