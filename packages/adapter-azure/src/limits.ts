@@ -10,8 +10,9 @@ export const MAX_RECEIVE_BATCH = 32;
 /** A time-to-live of -1: the message never expires. */
 export const NEVER_EXPIRES = -1;
 
-/** The account key of the development storage account (Azurite, the emulator): public, documented by Microsoft. */
+/** The development storage account's name (Azurite, the emulator). */
 export const DEV_ACCOUNT = "devstoreaccount1";
+/** The development storage account's key: public, documented by Microsoft, valid only on emulators. */
 export const DEV_ACCOUNT_KEY =
   "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 /** Where the development storage account's queue service listens by default. */

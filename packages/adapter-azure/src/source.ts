@@ -33,8 +33,6 @@ export class AzureQueueSource implements Source {
   readonly maxConcurrentReceives = 4;
   readonly #ctx: AzureQueueSourceContext;
   readonly #closing = new AbortController();
-  /** Requests this source made (Get Messages), for the idle-cost measurement. */
-  polls = 0;
 
   constructor(ctx: AzureQueueSourceContext) {
     this.#ctx = ctx;
@@ -97,7 +95,6 @@ export class AzureQueueSource implements Source {
 
   async #poll(max: number, signal: AbortSignal): Promise<DequeuedMessageItem[]> {
     const { queues, queue, visibilityTimeoutMs } = this.#ctx;
-    this.polls++;
     const visibilityTimeout = Math.min(MAX_VISIBILITY_S, Math.max(1, Math.ceil(visibilityTimeoutMs / 1000)));
     const answer = await call(`Get Messages on queue "${queue}"`, () =>
       queues.queue(queue).receiveMessages({ numberOfMessages: max, visibilityTimeout, abortSignal: signal }),

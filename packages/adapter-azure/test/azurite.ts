@@ -4,9 +4,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { QueueServiceClient } from "@azure/storage-queue";
-import { DEV_ACCOUNT } from "../src/limits.ts";
-
-const DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+import { DEV_ACCOUNT, DEV_ACCOUNT_KEY as DEV_KEY } from "../src/limits.ts";
 
 /** A running Azurite queue service (a child process: Azurite cannot be imported in-process). */
 export interface Azurite {
