@@ -56,7 +56,7 @@ export function readInvocation(entry: unknown, context: FunctionInvocation): Fun
         receiveCount: count(meta.dequeueCount),
         publishedAt: date(meta.insertionTime),
         meta: { headers: {} },
-        source: String(trigger.queueName ?? ""),
+        source: appSetting(trigger.queueName),
         raw: meta,
       },
     ];
@@ -67,8 +67,8 @@ export function readInvocation(entry: unknown, context: FunctionInvocation): Fun
     );
   }
   const source = trigger.queueName
-    ? String(trigger.queueName)
-    : `${trigger.topicName}/${trigger.subscriptionName}`;
+    ? appSetting(trigger.queueName)
+    : `${appSetting(trigger.topicName)}/${appSetting(trigger.subscriptionName)}`;
   if (trigger.cardinality !== "many") return [serviceBusMessage(entry, meta, source, (key) => meta[key])];
   const entries = Array.isArray(entry) ? entry : [entry];
   return entries.map((item, i) =>
@@ -126,4 +126,11 @@ function date(value: unknown): Date | undefined {
   if (value === undefined || value === null) return undefined;
   const d = value instanceof Date ? value : new Date(String(value));
   return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+/** A binding value, with a `%NAME%` binding expression resolved from the app settings (environment) as the host does. */
+export function appSetting(value: unknown, env: NodeJS.ProcessEnv = process.env): string {
+  const text = String(value ?? "");
+  const m = /^%([^%]+)%$/.exec(text);
+  return m ? (env[m[1]!] ?? text) : text;
 }

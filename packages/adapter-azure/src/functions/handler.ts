@@ -114,7 +114,7 @@ export function toAzureFunction(app: App, options: ToAzureFunctionOptions = {}):
   return async (entry, context) => {
     const messages = readInvocation(entry, context);
     const trigger = context.options.trigger;
-    const storageQueue = trigger.type === "queueTrigger" ? String(trigger.queueName) : undefined;
+    const storageQueue = trigger.type === "queueTrigger" ? messages[0]?.source : undefined;
     const connection =
       options.connection ??
       (storageQueue && typeof trigger.connection === "string" ? trigger.connection : "AzureWebJobsStorage");
