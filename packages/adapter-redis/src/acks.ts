@@ -16,22 +16,43 @@ export interface AckEntry {
 const MAX_ACKS = 100;
 
 /**
- * The acks of one stream, coalesced by core's `Coalescer`: those made within a millisecond (a
- * worker's handlers finishing together) go out as one script call of up to 100 — a round trip
- * and a script run per batch instead of per message.
+ * The acks of one stream, coalesced by core's `Coalescer` into script calls of up to 100 (a round
+ * trip and a script run per batch instead of per message). A batch goes out at the end of the
+ * event-loop turn in which its first ack was made (`setImmediate`), so the acks of handlers that
+ * finish together share a call without waiting on a timer.
  */
-export function ackBatcher(
-  connection: RedisConnection,
-  keys: StreamKeys,
-  group: string,
-): Coalescer<AckEntry> {
-  return new Coalescer<AckEntry>(
-    async (entries) => {
-      const args: RedisArg[] = [group, keys.parkedPrefix];
-      for (const e of entries) args.push(e.entry, e.groupId ?? "", e.messageId);
-      await ACK.run(connection.commands, scriptKeys(keys), args);
-      return entries.map(() => undefined);
-    },
-    { max: MAX_ACKS, flushMs: 0 },
-  );
+export class AckBatcher {
+  readonly #coalescer: Coalescer<AckEntry>;
+  #scheduled = false;
+
+  constructor(connection: RedisConnection, keys: StreamKeys, group: string) {
+    this.#coalescer = new Coalescer<AckEntry>(
+      async (entries) => {
+        const args: RedisArg[] = [group, keys.parkedPrefix];
+        for (const e of entries) args.push(e.entry, e.groupId ?? "", e.messageId);
+        await ACK.run(connection.commands, scriptKeys(keys), args);
+        return entries.map(() => undefined);
+      },
+      // The timer is only a backstop: the flush below comes first.
+      { max: MAX_ACKS, flushMs: 5 },
+    );
+  }
+
+  /** Queue one ack; resolves once the script call holding it has run. */
+  add(entry: AckEntry): Promise<void> {
+    const done = this.#coalescer.add(entry);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        this.#coalescer.flush();
+      });
+    }
+    return done;
+  }
+
+  /** Send what waits and wait for every call in flight. */
+  drain(): Promise<void> {
+    return this.#coalescer.drain();
+  }
 }

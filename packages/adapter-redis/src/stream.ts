@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type Codec, RefusedError } from "@mailroom/core";
-import type { Coalescer } from "@mailroom/core/transport";
-import { type AckEntry, ackBatcher } from "./acks.ts";
+import { AckBatcher } from "./acks.ts";
 import { isReply, type RedisConnection, redisFailure } from "./connection.ts";
 import { fieldPairs, type StreamEntry } from "./fields.ts";
 import { type StreamKeys, scriptKeys, streamKeys } from "./keys.ts";
@@ -21,12 +20,12 @@ export interface StreamContext {
   /** Prefix of consumer names. */
   readonly consumerPrefix: string;
   /** The stream's acks, coalesced into script calls of many. */
-  readonly acks: Coalescer<AckEntry>;
+  readonly acks: AckBatcher;
 }
 
 /** A stream context: the settings, and the ack batcher of that stream. */
 export function streamContext(settings: Omit<StreamContext, "acks">): StreamContext {
-  return { ...settings, acks: ackBatcher(settings.connection, settings.keys, settings.group) };
+  return { ...settings, acks: new AckBatcher(settings.connection, settings.keys, settings.group) };
 }
 
 /** One read of the receive script. */
