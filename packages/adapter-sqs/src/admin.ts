@@ -93,7 +93,11 @@ export class SqsAdmin implements QueueAdmin {
     return done;
   }
 
-  /** Receive from the DLQ until `limit` is reached (as counted by `take`) or it is empty. */
+  /**
+   * Receive from the DLQ until `limit` is reached (as counted by `take`) or it has nothing new:
+   * two receives in a row that are empty or bring only messages already taken (they come back
+   * when a pass outlasts `visibilitySeconds`, on a big queue or a slow link) end it.
+   */
   async #drainDlq(
     dlq: QueueRef,
     limit: number,
@@ -118,8 +122,9 @@ export class SqsAdmin implements QueueAdmin {
         empty++;
         continue;
       }
-      empty = 0;
+      const before = count;
       count = await take(messages.map((m) => readDeadLetter(m)));
+      empty = count > before ? 0 : empty + 1;
     }
   }
 
