@@ -76,8 +76,11 @@ export class MnsAdmin implements QueueAdmin {
     try {
       while (seen.size < limit) {
         const got = await client.batchReceiveMessage(deadLetterQueue, Math.min(16, limit - seen.size), 0);
-        if (got.length === 0) break;
+        const before = seen.size;
         for (const m of got) seen.set(m.messageId, m);
+        // Nothing new: empty, or only messages that came back because this pass outlasted the
+        // queue's visibility timeout (a big queue, a slow link). Receiving on would never end.
+        if (seen.size === before) break;
       }
     } finally {
       await Promise.allSettled(
