@@ -1,7 +1,15 @@
 import type { SQSClient, SQSClientConfig } from "@aws-sdk/client-sqs";
 import type { App, Outgoing, Publisher, PublishOptions } from "@mailroom/core";
 // The narrow door: a cold start loads push dispatch and decoding, not all of core.
-import { type Codec, dispatch, jsonCodec, logsWritten, RunLedger, silentLogger } from "@mailroom/core/push";
+import {
+  type Codec,
+  dispatch,
+  jsonCodec,
+  logsPending,
+  logsWritten,
+  RunLedger,
+  silentLogger,
+} from "@mailroom/core/push";
 import type { RequestCounter } from "./counter.ts";
 import { AttemptCounting } from "./counting.ts";
 import { type DeliveryScope, type SqsDelivery, toDelivery } from "./delivery.ts";
@@ -132,7 +140,7 @@ export function toLambda(app: App, options: ToLambdaOptions = {}): SqsLambdaHand
       await Promise.all([...queues.values()].map((q) => q.then((queue) => queue.drain()).catch(() => {})));
     }
     // The default logger loads pino on its first line: lines must be out before Lambda freezes us.
-    await logsWritten();
+    if (logsPending()) await logsWritten();
     return { batchItemFailures: failures };
   };
 }

@@ -56,6 +56,11 @@ export function logsWritten(): Promise<void> {
   return waiting.length > 0 && loading ? loading : Promise.resolve();
 }
 
+/** True while lines written through a `defaultLogger` wait for pino to load (`logsWritten` resolves then). */
+export function logsPending(): boolean {
+  return waiting.length > 0;
+}
+
 /** A pino logger made on first use; `make` builds it from the loaded module. */
 class LazyPino implements Logger {
   readonly #threshold: number;
