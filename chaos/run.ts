@@ -2,6 +2,7 @@
 // transport, one after another, then the table. Exit code 1 when a goal does not hold.
 import { parseArgs } from "node:util";
 import { parseDuration } from "@mailroom/core";
+import { cleanUpOnInterrupt } from "./interrupt.ts";
 import { type ChaosResult, runScenario, type ScenarioOptions } from "./scenario.ts";
 import { formatNotes, formatTable, goalsHold } from "./table.ts";
 import { targets } from "./targets/index.ts";
@@ -30,6 +31,7 @@ if (values.help) {
   process.exit(0);
 }
 
+cleanUpOnInterrupt();
 const count = Number(values.count);
 const chosen = values.targets.split(",").map((name) => {
   const target = targets.find((t) => t.name === name.trim());

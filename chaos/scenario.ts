@@ -7,6 +7,7 @@ import { Redis } from "ioredis";
 import { type DeadLetterTally, lostOf, lostPoisonOf, reasonsOf, tallyDeadLetters } from "./accounting.ts";
 import { EffectsTable } from "./effects.ts";
 import { inProcessLauncher } from "./in-process.ts";
+import { onInterrupt } from "./interrupt.ts";
 import { type ChaosPlan, IDEMPOTENT, PLAIN, planRun, seededRandom } from "./plan.ts";
 import { type PublishReport, publishPlan } from "./publish.ts";
 import type { ChaosTarget, TargetSession } from "./targets/target.ts";
@@ -66,6 +67,7 @@ export async function runScenario(target: ChaosTarget, options: ScenarioOptions)
   const runId = `${Date.now().toString(36)}${process.pid.toString(36)}`;
   const keyPrefix = `mailroom:chaos:${runId}:`;
   const log = (line: string) => options.log(`${target.name}: ${line}`);
+  const forgetDir = onInterrupt(() => rmSync(dir, { recursive: true, force: true }));
   const effects = new EffectsTable(join(dir, "effects.db"));
   let session: TargetSession | undefined;
   let transport: Transport | undefined;
@@ -105,7 +107,7 @@ export async function runScenario(target: ChaosTarget, options: ScenarioOptions)
     const events = await strike(plan, session, pool, effects, options, deadline, log);
     const publish = await publishing;
     const source = transport.source();
-    const finished = await settleAll(plan, runId, session, transport, source, effects, deadline);
+    const finished = await settleAll(plan, runId, session, transport, source, effects, deadline, log);
     await pool.stop();
     const dead = await finalDeadLetters(plan, runId, session, transport);
     const left = await source.depth?.().catch(() => undefined);
@@ -124,6 +126,7 @@ export async function runScenario(target: ChaosTarget, options: ScenarioOptions)
     effects.close();
     await forgetKeys(options.redisUrl, keyPrefix);
     rmSync(dir, { recursive: true, force: true });
+    forgetDir();
   }
 }
 
@@ -173,19 +176,29 @@ async function settleAll(
   source: Source,
   effects: EffectsTable,
   deadline: number,
+  log: (line: string) => void,
 ): Promise<boolean> {
   let dead: DeadLetterTally | undefined;
   let lastLook = 0;
+  let lastSaid = Date.now();
   while (Date.now() < deadline) {
     const done = effects.distinct();
     const nearlyDone = done + (dead?.good.size ?? 0) >= plan.items.length;
-    if (nearlyDone || Date.now() - lastLook > 5_000) {
+    // Listing dead letters receives them on some transports: not more often than every 2 s.
+    if ((nearlyDone && Date.now() - lastLook > 2_000) || Date.now() - lastLook > 5_000) {
       lastLook = Date.now();
       dead = tallyDeadLetters(plan, runId, await deadLettersOf(session, transport).catch(() => []));
-      const accounted = lostOf(plan, effects.done(), dead).length === 0 && lostPoisonOf(plan, dead) === 0;
-      if (accounted) {
-        const depth = await source.depth?.().catch(() => undefined);
-        if (!depth || depth.ready + depth.delayed + depth.inFlight === 0) return true;
+      const missing = lostOf(plan, effects.done(), dead).length;
+      const poison = lostPoisonOf(plan, dead);
+      const depth = await source.depth?.().catch(() => undefined);
+      const left = depth ? depth.ready + depth.delayed + depth.inFlight : 0;
+      if (missing === 0 && poison === 0 && left === 0) return true;
+      if (Date.now() - lastSaid > 15_000) {
+        lastSaid = Date.now();
+        const queue = depth
+          ? `; queue: ${depth.ready} ready, ${depth.delayed} delayed, ${depth.inFlight} in flight`
+          : "";
+        log(`waiting for ${missing} messages and ${poison} poison bodies not accounted for yet${queue}`);
       }
     }
     await sleep(250);

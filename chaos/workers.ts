@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
+import { onInterrupt } from "./interrupt.ts";
 import type { WorkerSpec } from "./worker.ts";
 
 const workerEntry = fileURLToPath(new URL("./worker.ts", import.meta.url));
@@ -33,6 +34,8 @@ export function processLauncher(
       ["--conditions=@mailroom/source", "--no-warnings", workerEntry, JSON.stringify({ ...spec, id, url })],
       { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...env } },
     );
+    const forget = onInterrupt(() => child.kill("SIGKILL"));
+    child.once("exit", forget);
     return childHandle(id, child);
   };
 }

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { onInterrupt } from "../interrupt.ts";
 
 const entry = fileURLToPath(new URL("./emulator-process.ts", import.meta.url));
 
@@ -58,6 +59,11 @@ export class EmulatorProcess {
     const args = ["--conditions=@mailroom/source", "--no-warnings", entry, this.kind];
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
     this.#child = child;
+    const forget = onInterrupt(() => {
+      child.kill("SIGCONT");
+      child.kill("SIGKILL");
+    });
+    child.once("exit", forget);
     let seen = "";
     const ready = new Promise<string>((resolve) => {
       child.stdout!.on("data", (chunk: Buffer) => {

@@ -10,6 +10,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
+import { onInterrupt } from "../interrupt.ts";
 
 const BIN = process.env.MAILROOM_RABBITMQ_BIN ?? "/usr/lib/rabbitmq/bin";
 const run = promisify(execFile);
@@ -99,6 +100,14 @@ export class PrivateRabbitNode {
       stdio: "ignore",
     });
     this.#child = child;
+    // The script's child is the Erlang VM (its pid in the pid file): it must go too.
+    const forget = onInterrupt(() => {
+      child.kill("SIGKILL");
+      const pid = Number(readFileSync(join(this.#dir, "node.pid"), "utf8").trim());
+      process.kill(pid, "SIGCONT");
+      process.kill(pid, "SIGKILL");
+    });
+    child.once("exit", forget);
     const failed = once(child, "exit").then(([code]) => {
       throw new Error(
         `the private RabbitMQ node exited with code ${code} while starting (logs: ${this.#dir}/log)`,
