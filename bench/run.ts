@@ -20,6 +20,7 @@ const SECTIONS: Record<string, { script: string; needs?: string }> = {
   amqp: { script: "amqp/run.ts", needs: "RabbitMQ on 127.0.0.1 (bash scripts/services.sh start)" },
   sqs: { script: "sqs/run.ts" },
   mns: { script: "mns/run.ts" },
+  redis: { script: "redis/run.ts", needs: "Redis on 127.0.0.1 (bash scripts/services.sh start)" },
   soak: { script: "soak/run.ts" },
 };
 
