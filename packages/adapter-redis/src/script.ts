@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
-import { ACK_LUA, EXTEND_LUA, FORGET_CONSUMER_LUA, RECEIVE_LUA, SCHEDULE_LUA, SETTLE_LUA } from "./lua.ts";
+import { ACK_LUA, EXTEND_LUA, FORGET_CONSUMER_LUA, SCHEDULE_LUA, SETTLE_LUA } from "./lua.ts";
+import { RECEIVE_LUA } from "./lua-receive.ts";
 
 /** An argument of a Redis command: text, bytes or a number. */
 export type RedisArg = string | Buffer | number;
