@@ -35,14 +35,16 @@ describe("mailroom run --workers N", () => {
     const out = join(dir, "handled.txt");
     const ids = await publish(
       db,
-      Array.from({ length: 90 }, (_, i) => ({ i })),
+      Array.from({ length: 150 }, (_, i) => ({ i, slow: true })),
     );
+    // One message at a time per worker (~25 ms each): one process alone would need seconds, so
+    // the others, started at the same time, get work even on a loaded machine.
     const r = await cli(
-      ["run", "--workers", "3", "--until-empty", "--handlers", handlers, "--transport", queue],
-      {
-        cwd: dir,
-        env: { MAILROOM_TEST_OUT: out },
-      },
+      [
+        ...["run", "--workers", "3", "--until-empty", "--concurrency", "1", "--batch-size", "1"],
+        ...["--handlers", handlers, "--transport", queue],
+      ],
+      { cwd: dir, env: { MAILROOM_TEST_OUT: out } },
     );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain("supervising 3 worker processes");
