@@ -4,19 +4,14 @@ import type { Logger } from "../logger.ts";
 import type { Delivery } from "../transport.ts";
 import type { WorkerStats } from "./stats.ts";
 
-/** What the Worker knows of one delivery it holds. */
-interface HeldDelivery {
-  /** When its visibility was last set (received or extended), epoch ms. */
-  extendedAt: number;
-}
-
 /**
  * Every delivery a Worker holds — waiting for a slot, gathered into a batch, or running — and
  * the visibility heartbeat that keeps each of them invisible until it is settled. A message the
  * Worker holds is never redelivered to another consumer just because it waited its turn here.
  */
 export class HeldDeliveries {
-  readonly #held = new Map<Delivery, HeldDelivery>();
+  /** Each held delivery and when its visibility was last set (received or extended), epoch ms. */
+  readonly #held = new Map<Delivery, number>();
   readonly #visibilityMs: number;
   readonly #logger: Logger;
   readonly #stats: WorkerStats;
@@ -40,7 +35,7 @@ export class HeldDeliveries {
   }
 
   add(delivery: Delivery, at = Date.now()): void {
-    this.#held.set(delivery, { extendedAt: at });
+    this.#held.set(delivery, at);
   }
 
   delete(delivery: Delivery): void {
@@ -63,9 +58,10 @@ export class HeldDeliveries {
   /** Extend every held delivery whose visibility is past half used. */
   beat(now = Date.now()): void {
     const half = this.#visibilityMs / 2;
-    for (const [delivery, held] of this.#held) {
-      if (now - held.extendedAt < half) continue;
-      held.extendedAt = now;
+    for (const [delivery, extendedAt] of this.#held) {
+      if (now - extendedAt < half) continue;
+      // Setting a key already in the Map during iteration keeps its place: no entry is visited twice.
+      this.#held.set(delivery, now);
       this.#stats.extended++;
       let extending: Promise<void>;
       try {

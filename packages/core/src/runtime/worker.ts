@@ -450,16 +450,27 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   #settleRun(delivery: Delivery, outcome: Outcome, started: number): void {
-    settle(delivery, outcome)
-      .then(
-        () => this.#ran(delivery, outcome, started, false),
-        (settleError: unknown) => {
+    // One reaction per message; the callbacks catch for themselves (no `.catch` promise on top).
+    void settle(delivery, outcome).then(
+      () => this.#ranSafely(delivery, outcome, started, false),
+      (settleError: unknown) => {
+        try {
           logSettleFailure(this.#runtime.logger, delivery, outcome, settleError);
           this.#settleFailed(settleError, delivery.envelope, false);
-          this.#ran(delivery, outcome, started, true);
-        },
-      )
-      .catch((error: unknown) => this.#bug(error));
+        } catch (error) {
+          this.#bug(error);
+        }
+        this.#ranSafely(delivery, outcome, started, true);
+      },
+    );
+  }
+
+  #ranSafely(delivery: Delivery, outcome: Outcome, started: number, failed: boolean): void {
+    try {
+      this.#ran(delivery, outcome, started, failed);
+    } catch (error) {
+      this.#bug(error);
+    }
   }
 
   #ran(delivery: Delivery, outcome: Outcome, started: number, failed: boolean): void {
