@@ -1,3 +1,5 @@
+import type { Codec } from "./codec/codec.ts";
+import { adaptSchema, nameOf } from "./codec/handler-schema.ts";
 import type { HandlerDefinition } from "./definition.ts";
 import { type Envelope, MESSAGE_NAME } from "./envelope.ts";
 import { ConfigError } from "./errors.ts";
@@ -5,12 +7,28 @@ import { defaultLogger, type Logger } from "./logger.ts";
 import type { Middleware } from "./middleware/middleware.ts";
 import { type RetryOptions, type RetryPolicy, retryPolicy } from "./retry.ts";
 import type { Context } from "./runtime/context.ts";
-import type { InferData, StandardSchemaV1 } from "./schema.ts";
+import {
+  type HandlerSchema,
+  type InferData,
+  type NamedSchema,
+  type StandardSchemaV1,
+  schemaName,
+} from "./schema.ts";
 
 /** Options of one handler. */
-export interface HandlerOptions<S extends StandardSchemaV1 | undefined = undefined> {
-  /** Standard Schema (zod 4, valibot, arktype, …). A failure dead-letters at once with the issues. */
+export interface HandlerOptions<S extends HandlerSchema | undefined = undefined> {
+  /**
+   * Standard Schema (zod 4, valibot, arktype, …), or a schema of the handler's codec's format (a
+   * protobuf message type, with `codec: protobufCodec()`): `data` is read into it. A failure
+   * dead-letters at once with the issues.
+   */
   schema?: S;
+  /**
+   * How this app writes messages of this name (`ctx.publish`, and this handler's replies), over
+   * the app's `codec`; its schema kinds are accepted (see `schema`). Receiving needs no codec:
+   * every transport reads JSON, CloudEvents and protobuf messages whatever its own.
+   */
+  codec?: Codec;
   /** Retry policy over the app's (default: 5 attempts, 1 s → 5 min full-jitter backoff). */
   retry?: RetryOptions;
   /** Abort `ctx.signal` and fail the run (retried by policy) after this long, ms. Default: the app's, else none. */
@@ -59,7 +77,7 @@ export interface BatchContext {
 }
 
 /** Options of a batch handler. */
-export interface BatchOptions<S extends StandardSchemaV1 | undefined = undefined> extends HandlerOptions<S> {
+export interface BatchOptions<S extends HandlerSchema | undefined = undefined> extends HandlerOptions<S> {
   /** Most messages per call. Default 10. */
   maxSize?: number;
   /** Longest wait for a batch to fill in the Worker, ms. Default 100. */
@@ -70,7 +88,12 @@ export interface BatchOptions<S extends StandardSchemaV1 | undefined = undefined
 export interface Registration {
   readonly name: string;
   readonly mode: "single" | "batch";
+  /** The handler's schema as a Standard Schema (a codec's schema kind already adapted). */
   readonly schema: StandardSchemaV1 | undefined;
+  /** The handler's own codec (option `codec`), if any. */
+  readonly codec: Codec | undefined;
+  /** The codec the app writes messages named `name` with: that handler's, else the app's (see `App.codecFor`). */
+  readonly codecFor: (name: string) => Codec | undefined;
   readonly retry: RetryPolicy;
   readonly timeoutMs: number | undefined;
   readonly middleware: readonly Middleware[];
@@ -100,6 +123,12 @@ export interface AppOptions {
   unknownMessages?: UnknownMessagePolicy;
   /** Which names handlers may be registered under, and producers' names for them. */
   names?: NameOptions;
+  /**
+   * How `ctx.publish`, `ctx.forward` and replies write messages, unless their name's handler has
+   * a `codec` of its own or the call gives one: e.g. `cloudEventsCodec({ source: "/orders" })`.
+   * Default: the transport's codec (JSON `{ name, data }`).
+   */
+  codec?: Codec;
 }
 
 /** How an app names its messages. */
@@ -131,6 +160,8 @@ export class App {
   readonly timeoutMs: number | undefined;
   readonly middleware: Middleware[];
   readonly unknownMessages: UnknownMessagePolicy;
+  /** The app's codec (`createApp({ codec })`), if any. */
+  readonly codec: Codec | undefined;
   /** Every accepted name — handler names and their aliases — to its registration. */
   readonly #handlers = new Map<string, Registration>();
   #unknown: Registration | undefined;
@@ -138,6 +169,8 @@ export class App {
   /** The app's aliases by the handler name they point to, applied when that handler registers. */
   readonly #appAliases = new Map<string, string[]>();
   #batchHandlers = 0;
+  /** `codecFor`, bound once: every registration carries it for its context's publishes. */
+  readonly #codecFor = (name: string): Codec | undefined => this.codecFor(name);
 
   constructor(options: AppOptions) {
     if (!options?.name) throw new ConfigError('createApp needs a name, e.g. createApp({ name: "orders" })');
@@ -147,6 +180,7 @@ export class App {
     this.timeoutMs = options.timeoutMs;
     this.middleware = [...(options.middleware ?? [])];
     this.unknownMessages = options.unknownMessages ?? "deadLetter";
+    this.codec = options.codec;
     this.#namePattern = options.names?.pattern ?? MESSAGE_NAME;
     for (const [alias, target] of Object.entries(options.names?.aliases ?? {})) {
       const list = this.#appAliases.get(target) ?? [];
@@ -155,24 +189,37 @@ export class App {
     }
   }
 
-  /** Register the handler for `name`. Registering a name twice throws, naming both places. */
-  handle<S extends StandardSchemaV1 | undefined = undefined>(
+  /**
+   * Register the handler for `name`. Registering a name twice throws, naming both places. Without
+   * a name, the schema names the messages: a protobuf message type's full name (`typeName`),
+   * accepted whatever `names.pattern` says.
+   *
+   * @example
+   * app.handle({ schema: OrderCreatedSchema, codec: protobufCodec() }, (order) => order.id); // "acme.orders.v1.OrderCreated"
+   */
+  handle<S extends HandlerSchema | undefined = undefined>(
     name: string,
     options: HandlerOptions<S>,
     fn: Handler<InferData<S>>,
   ): this;
   handle(name: string, fn: Handler<unknown>): this;
+  handle<S extends HandlerSchema & NamedSchema>(
+    options: HandlerOptions<S> & { schema: S },
+    fn: Handler<InferData<S>>,
+  ): this;
   handle(
-    name: string,
-    a: HandlerOptions<StandardSchemaV1 | undefined> | Handler<unknown>,
+    first: string | HandlerOptions<HandlerSchema | undefined>,
+    a: HandlerOptions<HandlerSchema | undefined> | Handler<unknown> | Handler<never>,
     b?: Handler<never>,
   ): this {
+    if (typeof first !== "string")
+      return this.#register(nameOf(first), "single", first, a as Handler<unknown>, {});
     const [options, fn] = typeof a === "function" ? [{}, a] : [a, b];
-    return this.#register(name, "single", options, fn as Handler<unknown>, {});
+    return this.#register(first, "single", options, fn as Handler<unknown>, {});
   }
 
   /** Register a batch handler for `name`: it receives up to `maxSize` messages at once. */
-  handleBatch<S extends StandardSchemaV1 | undefined = undefined>(
+  handleBatch<S extends HandlerSchema | undefined = undefined>(
     name: string,
     options: BatchOptions<S>,
     fn: BatchHandler<InferData<S>>,
@@ -197,6 +244,14 @@ export class App {
   use(...middleware: Middleware[]): this {
     this.middleware.push(...middleware);
     return this;
+  }
+
+  /**
+   * The codec the app writes messages named `name` with: the handler's `codec` for that name (or
+   * alias), else the app's; undefined leaves it to the transport. `ctx.publish` and the test kit ask.
+   */
+  codecFor(name: string): Codec | undefined {
+    return this.#handlers.get(name)?.codec ?? this.codec;
   }
 
   /** The registration for `name`: its handler (or the handler it is an alias of), else the `handleUnknown` one, if any. */
@@ -224,6 +279,8 @@ export class App {
       name: "*",
       mode: "single",
       schema: undefined,
+      codec: options.codec,
+      codecFor: this.#codecFor,
       retry: retryPolicy(options.retry, this.retry),
       timeoutMs: options.timeoutMs ?? this.timeoutMs,
       middleware: options.middleware ?? [],
@@ -253,12 +310,13 @@ export class App {
   #register(
     name: string,
     mode: "single" | "batch",
-    options: HandlerOptions<StandardSchemaV1 | undefined>,
+    options: HandlerOptions<HandlerSchema | undefined>,
     fn: Handler<unknown> | BatchHandler<unknown> | undefined,
     batch: { maxSize?: number; maxWaitMs?: number },
     source: string = callSite(),
   ): this {
-    if (!this.#namePattern.test(name)) {
+    // A name taken from a type is the type's own full name: the app's pattern is for names people write.
+    if (name !== schemaName(options.schema) && !this.#namePattern.test(name)) {
       throw new ConfigError(
         this.#namePattern === MESSAGE_NAME
           ? `invalid message name "${name}": use lowercase letters, digits and underscores, starting with a letter (e.g. order_created), or accept producers' names with the handler option aliases or createApp({ names })`
@@ -278,11 +336,14 @@ export class App {
         );
       }
     }
+    const schema = adaptSchema(name, options.schema, options.codec ?? this.codec);
     if (mode === "batch") this.#batchHandlers++;
     const registration: Registration = {
       name,
       mode,
-      schema: options.schema,
+      schema,
+      codec: options.codec,
+      codecFor: this.#codecFor,
       retry: retryPolicy(options.retry, this.retry),
       timeoutMs: options.timeoutMs ?? this.timeoutMs,
       middleware: options.middleware ?? [],

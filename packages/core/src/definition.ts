@@ -6,14 +6,15 @@ import {
   type Handler,
   type HandlerOptions,
 } from "./app.ts";
-import type { InferData, StandardSchemaV1 } from "./schema.ts";
+import { nameOf } from "./codec/handler-schema.ts";
+import type { HandlerSchema, InferData, NamedSchema } from "./schema.ts";
 
 /** A handler declared on its own, e.g. one per file in a handlers directory. */
 export interface HandlerDefinition {
   readonly kind: "mailroom.handler";
   readonly name: string;
   readonly mode: "single" | "batch";
-  readonly options: HandlerOptions<StandardSchemaV1 | undefined> & BatchOptions<StandardSchemaV1 | undefined>;
+  readonly options: HandlerOptions<HandlerSchema | undefined> & BatchOptions<HandlerSchema | undefined>;
   readonly fn: Handler<never> | BatchHandler<never>;
   /** Where it was defined (file:line): duplicate-name errors point here. */
   readonly source: string;
@@ -28,24 +29,40 @@ export interface HandlerDefinition {
  * export default defineHandler("order_created", { schema: OrderCreated }, async (order, ctx) => {
  *   await ctx.publish("invoice_requested", { orderId: order.id });
  * });
+ *
+ * // Named by its protobuf message type (acme.orders.v1.OrderCreated):
+ * export default defineHandler({ schema: OrderCreatedSchema, codec: protobufCodec() }, async (order) => { … });
  */
-export function defineHandler<S extends StandardSchemaV1 | undefined = undefined>(
+export function defineHandler<S extends HandlerSchema | undefined = undefined>(
   name: string,
   options: HandlerOptions<S>,
   fn: Handler<InferData<S>>,
+): HandlerDefinition;
+export function defineHandler<S extends HandlerSchema & NamedSchema>(
+  options: HandlerOptions<S> & { schema: S },
+  fn: Handler<InferData<S>>,
+): HandlerDefinition;
+export function defineHandler(
+  first: string | HandlerOptions<HandlerSchema | undefined>,
+  a: HandlerOptions<HandlerSchema | undefined> | Handler<never>,
+  b?: Handler<never>,
 ): HandlerDefinition {
+  const [name, options, fn] =
+    typeof first === "string"
+      ? [first, a as HandlerOptions<HandlerSchema | undefined>, b]
+      : [nameOf(first), first, a];
   return {
     kind: "mailroom.handler",
     name,
     mode: "single",
     options: options as HandlerDefinition["options"],
-    fn,
+    fn: fn as Handler<never>,
     source: callSite(),
   };
 }
 
 /** Declare a batch handler without an app. See `App.handleBatch`. */
-export function defineBatchHandler<S extends StandardSchemaV1 | undefined = undefined>(
+export function defineBatchHandler<S extends HandlerSchema | undefined = undefined>(
   name: string,
   options: BatchOptions<S>,
   fn: BatchHandler<InferData<S>>,

@@ -1,3 +1,5 @@
+import type { Codec } from "./codec/codec.ts";
+
 /**
  * The one message shape every transport decodes into. Handlers see `data`; runtimes and
  * middleware see the rest.
@@ -128,6 +130,12 @@ export interface Outgoing<T = unknown> {
   expiresInMs?: number;
   /** Set on RPC replies: transports send the bare reply to `to` with `correlationId`. */
   reply?: boolean;
+  /**
+   * Write this message with this codec instead of the transport's (a CloudEvent, protobuf, …).
+   * `ctx.publish` sets it from the app's choice for the name (`createApp({ codec })`, the handler
+   * option `codec`); receivers read every Mailroom format whatever their own codec.
+   */
+  codec?: Codec;
 }
 
 /** Options for one publish call. */

@@ -1,7 +1,10 @@
 // What handlers and apps use. What only transport authors need is in `@mailroom/core/transport`.
 export * from "./app.ts";
+export { type CloudEventsCodecOptions, cloudEventsCodec } from "./codec/cloudevents.ts";
+export { CLOUDEVENTS_JSON, CloudEventsHeaders, LineageExtensions } from "./codec/cloudevents-names.ts";
 export type { Codec, Decoded, EncodeInput, WireMessage } from "./codec/codec.ts";
 export { type DecodeLimits, type JsonCodecOptions, jsonCodec } from "./codec/json.ts";
+export { PROTOBUF_MEDIA_TYPE } from "./codec/wire-format.ts";
 export * from "./definition.ts";
 export * from "./envelope.ts";
 export * from "./errors.ts";

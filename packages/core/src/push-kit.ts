@@ -6,8 +6,12 @@
  * `@mailroom/core` or `@mailroom/core/transport`; the same objects, not copies.
  */
 export * from "./codec/attributes.ts";
+export * from "./codec/cloudevents.ts";
+export * from "./codec/cloudevents-names.ts";
 export * from "./codec/codec.ts";
 export * from "./codec/json.ts";
+export * from "./codec/self-contained.ts";
+export * from "./codec/wire-format.ts";
 export * from "./envelope.ts";
 export * from "./errors.ts";
 export * from "./logger.ts";

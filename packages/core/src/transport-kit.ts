@@ -4,8 +4,12 @@
  * dead-letter headers, the settle coalescer, the local stores. Apps import `@mailroom/core`.
  */
 export * from "./codec/attributes.ts";
+export * from "./codec/cloudevents.ts";
+export * from "./codec/cloudevents-names.ts";
 export * from "./codec/codec.ts";
 export * from "./codec/json.ts";
+export * from "./codec/self-contained.ts";
+export * from "./codec/wire-format.ts";
 export { type InnerRun, runLayers } from "./middleware/middleware.ts";
 export * from "./runtime/attempts.ts";
 export * from "./runtime/batch.ts";

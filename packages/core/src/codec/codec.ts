@@ -1,4 +1,6 @@
 import type { DecodeFailure, Envelope, MessageMeta, TransportInfo } from "../envelope.ts";
+import type { StandardSchemaV1 } from "../schema.ts";
+import { readWireFormat } from "./wire-format.ts";
 
 /** A message ready for a transport: bytes plus the metadata the transport carries beside them. */
 export interface WireMessage {
@@ -48,6 +50,18 @@ export interface Codec {
    * the round trip through bytes; without it, `decodeEnvelope` encodes the text and calls `decode`.
    */
   decodeText?(text: string, meta: MessageMeta): Decoded | { failed: true; reason: string };
+  /**
+   * Optional: the form of this codec that writes every piece of metadata into the body, which
+   * transports without message attributes (MNS, Azure Storage Queues) publish with — a binary-mode
+   * CloudEvents codec answers its structured form. Without it they use the codec as it is.
+   */
+  selfContained?(): Codec;
+  /**
+   * Optional: a handler schema of this codec's format that is not a Standard Schema (a protobuf
+   * message type) as one, reading a decoded message's data into it; undefined for schemas it
+   * does not know. `createApp({ codec })` and the handler option `codec` offer it every such schema.
+   */
+  adaptSchema?(schema: unknown): StandardSchemaV1 | undefined;
 }
 
 /** Context a transport adds to a decoded body. */
@@ -62,6 +76,10 @@ const textEncoder = new TextEncoder();
  * Decode a received body into an `Envelope` or a `DecodeFailure`. The one function every
  * transport calls, so poison handling is the same everywhere. `body` may be text when the
  * transport holds it so (the codec's `decodeText` reads it without a copy to bytes).
+ *
+ * CloudEvents (binary mode by their attributes, structured mode by content type or body) and
+ * protobuf bodies (by content type) are read here whatever the transport's codec, so one queue
+ * takes every format its producers send; the codec reads everything else.
  */
 export function decodeEnvelope(
   codec: Codec,
@@ -69,12 +87,14 @@ export function decodeEnvelope(
   meta: MessageMeta,
   info: DeliveryInfo,
 ): Envelope | DecodeFailure {
-  let decoded: Decoded | { failed: true; reason: string };
-  if (typeof body !== "string") decoded = codec.decode(body, meta);
-  else if (codec.decodeText) decoded = codec.decodeText(body, meta);
-  else {
-    body = textEncoder.encode(body);
-    decoded = codec.decode(body, meta);
+  let decoded: Decoded | { failed: true; reason: string } | undefined = readWireFormat(body, meta);
+  if (decoded === undefined) {
+    if (typeof body !== "string") decoded = codec.decode(body, meta);
+    else if (codec.decodeText) decoded = codec.decodeText(body, meta);
+    else {
+      body = textEncoder.encode(body);
+      decoded = codec.decode(body, meta);
+    }
   }
   if ("failed" in decoded) {
     return {

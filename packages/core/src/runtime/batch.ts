@@ -35,7 +35,7 @@ export async function runBatch(
         const request: HandlerRequest = {
           envelope,
           data: checked.value,
-          ctx: new HandlerContext(envelope, runtime, limit?.signal),
+          ctx: new HandlerContext(envelope, runtime, limit?.signal, reg.codecFor),
         };
         position.set(request, i);
         requests.push(request);
@@ -46,7 +46,10 @@ export async function runBatch(
     const batchCtx: BatchContext = {
       signal: limit?.signal ?? runtime.signal,
       logger: runtime.logger,
-      publish: (name, data) => runtime.publisher().publish([{ name, data }]),
+      publish: (name, data) => {
+        const codec = reg.codecFor(name);
+        return runtime.publisher().publish([codec ? { name, data, codec } : { name, data }]);
+      },
     };
     const fn = reg.fn as BatchHandler<unknown>;
     const failed = await runLayers(

@@ -1,3 +1,4 @@
+import type { Codec } from "../codec/codec.ts";
 import { type Envelope, Headers, type Outgoing, type PublishOptions } from "../envelope.ts";
 import { ConfigError, RetryLater } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -20,6 +21,8 @@ export interface SendOptions extends PublishOptions {
   headers?: Record<string, string>;
   groupId?: string;
   priority?: number;
+  /** Write this message with this codec (`cloudEventsCodec()`, …) instead of the app's choice for its name. */
+  codec?: Codec;
 }
 
 /** The second argument of every handler. */
@@ -45,13 +48,21 @@ export class HandlerContext<T = unknown> implements Context<T> {
   readonly envelope: Envelope<T>;
   replied = false;
   readonly #runtime: Runtime;
+  readonly #codecFor: ((name: string) => Codec | undefined) | undefined;
   #signal: AbortSignal | undefined;
   #logger: Logger | undefined;
 
-  constructor(envelope: Envelope<T>, runtime: Runtime, signal?: AbortSignal) {
+  /** `codecFor`: the app's codec for a name (`App.codecFor`), which publishes and replies are written with. */
+  constructor(
+    envelope: Envelope<T>,
+    runtime: Runtime,
+    signal?: AbortSignal,
+    codecFor?: (name: string) => Codec | undefined,
+  ) {
     this.envelope = envelope;
     this.#runtime = runtime;
     this.#signal = signal;
+    this.#codecFor = codecFor;
   }
 
   get attempt(): number {
@@ -85,14 +96,18 @@ export class HandlerContext<T = unknown> implements Context<T> {
     const to = this.envelope.replyTo;
     if (!to) throw new ConfigError(`message ${this.envelope.id} has no replyTo; there is nobody to reply to`);
     this.replied = true;
-    return this.#send({
+    const message: Outgoing = {
       name: `${this.envelope.name}_reply`,
       data,
       to,
       reply: true,
       parentId: this.envelope.id,
       correlationId: this.envelope.correlationId ?? this.envelope.id,
-    });
+    };
+    // A reply is written as its handler writes: with the codec chosen for the request's name.
+    const codec = this.#codecFor?.(this.envelope.name);
+    if (codec) message.codec = codec;
+    return this.#send(message);
   }
 
   retry(options: { delayMs: number }): never {
@@ -122,6 +137,11 @@ export class HandlerContext<T = unknown> implements Context<T> {
     if (options?.to) message.to = options.to;
     if (options?.groupId) message.groupId = options.groupId;
     if (options?.priority !== undefined) message.priority = options.priority;
+    if (options?.codec) message.codec = options.codec;
+    else if (!message.codec) {
+      const codec = this.#codecFor?.(message.name);
+      if (codec) message.codec = codec;
+    }
     message.headers = headers;
     const publishOptions: PublishOptions | undefined =
       options?.at || options?.delayMs

@@ -105,7 +105,7 @@ function invoke(
   const layers = layersOf(app, reg);
   if (layers.length > 0 || reg.timeoutMs !== undefined)
     return invokeLayered(reg, layers, envelope, runtime, data);
-  const ctx = new HandlerContext(envelope, runtime);
+  const ctx = new HandlerContext(envelope, runtime, undefined, reg.codecFor);
   const fn = reg.fn as (data: unknown, ctx: HandlerContext) => unknown;
   let result: unknown;
   try {
@@ -132,7 +132,7 @@ async function invokeLayered(
   const limit: Deadline | undefined =
     reg.timeoutMs === undefined ? undefined : deadline(runtime.signal, reg.timeoutMs);
   try {
-    const ctx = new HandlerContext(envelope, runtime, limit?.signal);
+    const ctx = new HandlerContext(envelope, runtime, limit?.signal, reg.codecFor);
     const request: HandlerRequest = { envelope, data, ctx };
     const fn = reg.fn as (data: unknown, ctx: HandlerContext) => unknown;
     const failed = await runLayers(
@@ -309,7 +309,7 @@ function runPlain(
   const fn = reg.fn as (data: unknown, ctx: HandlerContext) => unknown;
   let result: unknown;
   try {
-    result = fn(envelope.data, new HandlerContext(envelope, runtime));
+    result = fn(envelope.data, new HandlerContext(envelope, runtime, undefined, reg.codecFor));
   } catch (error) {
     onOutcome(tag, classifyFailure(error, envelope.attempt, reg));
     return undefined;

@@ -1,5 +1,5 @@
 import type { App } from "../app.ts";
-import { decodeEnvelope } from "../codec/codec.ts";
+import { type Codec, decodeEnvelope } from "../codec/codec.ts";
 import { jsonCodec } from "../codec/json.ts";
 import type { DecodeFailure, Envelope, Outgoing, PublishOptions } from "../envelope.ts";
 import { silentLogger } from "../logger.ts";
@@ -30,6 +30,8 @@ export interface SendOptions {
   correlationId?: string;
   replyTo?: string;
   groupId?: string;
+  /** Write the message with this codec (`cloudEventsCodec({ mode: "binary" })`, …). Default: the app's for the name (`app.codecFor`), else JSON. */
+  codec?: Codec;
 }
 
 /** The test kit: run an app's handlers in process, no broker. */
@@ -96,7 +98,7 @@ export function testApp(app: App): TestApp {
   return {
     published: all,
     send(name, data, options = {}) {
-      const wire = codec.encode(
+      const wire = (options.codec ?? app.codecFor(name) ?? codec).encode(
         toEncodeInput({
           name,
           data,

@@ -90,7 +90,7 @@ export class LocalTransport implements Transport {
         const visibleAt = dueAt(options, now) ?? now;
         const byQueue = new Map<string, Parameters<LocalStore["enqueue"]>[1]>();
         for (const message of messages) {
-          const wire = codec.encode(toEncodeInput(message, new Date(now)));
+          const wire = (message.codec ?? codec).encode(toEncodeInput(message, new Date(now)));
           getOrCreate(byQueue, message.to ?? defaultQueue, () => []).push({
             body: wire.body,
             meta: wire.meta,
