@@ -1,7 +1,7 @@
 // The JavaScript cost per message of Mailroom's consume path, without a broker: a fake channel,
 // deliveries fed in bursts of 20 within a prefetch window of 100, a handler that does nothing.
 //   node --conditions=@mailroom/source bench/amqp/overhead.ts [count] [defaults|worker|source|raw]
-// `defaults`: core's Worker at its defaults (concurrency 16, batch 10, prefetch derived: 52);
+// `defaults`: core's Worker at its defaults (concurrency 16, batch 10, prefetch derived: 100);
 // `worker`: tuned (concurrency 100, batch 100, prefetch 100); `source`: the adapter alone
 // (receive + decode + ack); `raw`: what a bare amqplib consumer does (JSON.parse + ack).
 import { createApp, jsonCodec, silentLogger, Worker } from "@mailroom/core";
@@ -58,7 +58,7 @@ const source = new AmqpSource(
   resolveOptions(mode === "defaults" ? { queue: "q" } : { queue: "q", prefetch: 100 }),
 );
 /** The broker's window: the prefetch the consumer asks for. */
-let window = mode === "defaults" ? 2 * (16 + 10) : 100;
+let window = 100;
 const messages = Array.from({ length: 1000 }, (_, i) => {
   const wire = codec.encode(toEncodeInput({ name: "order_created", data: payload(i) }));
   return {

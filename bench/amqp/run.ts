@@ -143,6 +143,31 @@ try {
   releaseLock();
 }
 
+/**
+ * The JavaScript cost per message without a broker (bench/amqp/overhead.ts: a fake channel, the
+ * same messages): where Mailroom's CPU above raw amqplib goes. Each mode in its own process.
+ */
+async function overhead(mode: "raw" | "source" | "defaults" | "worker"): Promise<number> {
+  const { stdout } = await run(
+    process.execPath,
+    [
+      "--conditions=@mailroom/source",
+      join(import.meta.dirname, "overhead.ts"),
+      QUICK ? "100000" : "300000",
+      mode,
+    ],
+    { maxBuffer: 1 << 20 },
+  );
+  const match = /([\d.]+) µs CPU per message/.exec(stdout);
+  if (!match) throw new Error(`overhead ${mode}: no figure in ${stdout}`);
+  return Number(match[1]);
+}
+const jsCost: Record<string, number[]> = { raw: [], source: [], defaults: [], worker: [] };
+for (let round = 0; round < 3; round++) {
+  for (const mode of ["raw", "source", "defaults", "worker"] as const)
+    jsCost[mode]!.push(await overhead(mode));
+}
+
 const rate = (kind: Kind) => median(consumed[kind].map((r) => (r.count / r.ms) * 1000));
 const cpu = (kind: Kind) => median(consumed[kind].map((r) => r.cpuUs / r.count));
 const figures: Figure[] = [];
@@ -194,6 +219,30 @@ figures.push(
     unit: "×",
   },
   {
+    key: "amqp.js.raw",
+    label: "AMQP JS cost without a broker: raw (JSON.parse + ack)",
+    value: median(jsCost.raw!),
+    unit: "CPU µs/msg",
+  },
+  {
+    key: "amqp.js.source",
+    label: "AMQP JS cost without a broker: Mailroom source alone (receive, decode, ack)",
+    value: median(jsCost.source!),
+    unit: "CPU µs/msg",
+  },
+  {
+    key: "amqp.js.defaults",
+    label: "AMQP JS cost without a broker: Mailroom Worker at its defaults",
+    value: median(jsCost.defaults!),
+    unit: "CPU µs/msg",
+  },
+  {
+    key: "amqp.js.tuned",
+    label: "AMQP JS cost without a broker: Mailroom Worker tuned (concurrency 100, batch 100)",
+    value: median(jsCost.worker!),
+    unit: "CPU µs/msg",
+  },
+  {
     key: "amqp.publisher.toRaw",
     label: "AMQP publisher with confirms: Mailroom / raw amqplib",
     value: median(published.mailroom) / median(published.raw),
@@ -204,5 +253,5 @@ report({
   section: "amqp",
   setup: `${COUNT.toLocaleString("en")} persistent ${body}-byte JSON messages per consumer per round, per-message ack, each consumer in its own process, medians of ${ROUNDS} round(s); raw amqplib and Rascal with prefetch 100; Mailroom defaults = openTransport("amqp://…?queue=q") + new Worker(app, source); tuned = prefetch 100, concurrency 100, batch 100`,
   figures,
-  details: { consumed, published },
+  details: { consumed, published, jsCost },
 });

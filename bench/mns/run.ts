@@ -122,12 +122,18 @@ async function mailroom(queue: string, concurrency: number) {
     { ...keys, ackFlushMs: ACK_FLUSH_MS },
   );
   const source = transport.source();
-  const counted = Object.assign(Object.create(source) as typeof source, {
-    receive: async (max: number, signal: AbortSignal) => {
-      const got = await source.receive(max, signal);
-      if (got.length > 0) receives.full++;
-      else receives.empty++;
-      return got;
+  const countedReceive = async (max: number, signal: AbortSignal) => {
+    const got = await source.receive(max, signal);
+    if (got.length > 0) receives.full++;
+    else receives.empty++;
+    return got;
+  };
+  // Every other member reaches the source itself (its private fields need it as `this`).
+  const counted = new Proxy(source, {
+    get(target, key) {
+      if (key === "receive") return countedReceive;
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
     },
   });
   const app = createApp({ name: "bench", logger: silentLogger });

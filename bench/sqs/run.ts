@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { type Figure, QUICK, report } from "../lib/result.ts";
 import type { Scenario } from "./consumer.ts";
-import { COUNT, credentials, filledQueue, type RunResult, startEmulator } from "./shared.ts";
+import { COUNT, credentials, filledQueue, type RunResult, startEmulator, TIME_CAP_MS } from "./shared.ts";
 
 const exec = promisify(execFile);
 credentials();
@@ -135,7 +135,7 @@ for (const where of ["direct", "latency"] as const) {
 }
 report({
   section: "sqs",
-  setup: `fauxqs 2 in its own process, ${COUNT.toLocaleString("en")} messages per run, every consumer in its own process, median of ${ROUNDS} round(s), runs capped at ${(Number(process.env.BENCH_SQS_TIME_CAP_MS ?? 30_000) / 1000).toFixed(0)} s`,
+  setup: `fauxqs 2 in its own process, ${COUNT.toLocaleString("en")} messages per run, every consumer in its own process, median of ${ROUNDS} round(s), runs capped at ${(TIME_CAP_MS / 1000).toFixed(0)} s`,
   figures,
   details: tables,
 });

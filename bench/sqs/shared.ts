@@ -2,7 +2,12 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
 
 const QUICK = process.env.BENCH_QUICK === "1";
 export const COUNT = Number(process.env.BENCH_SQS_COUNT ?? (QUICK ? 5_000 : 20_000));
@@ -32,12 +37,23 @@ export async function startEmulator(): Promise<Emulator> {
   return { direct: `http://127.0.0.1:${ports.direct}`, proxy: `http://127.0.0.1:${ports.proxy}`, child };
 }
 
-/** A fresh queue filled with COUNT small `{ name, data }` messages, sent directly (not through the proxy). */
+/**
+ * A fresh queue filled with COUNT small `{ name, data }` messages, sent directly (not through the
+ * proxy), with a dead-letter queue (Mailroom's Worker refuses to start without one).
+ */
 export async function filledQueue(direct: string, label: string, count = COUNT): Promise<string> {
   const client = new SQSClient({ region: "us-east-1", endpoint: direct });
   const name = `bench-${label}-${process.pid}-${Date.now().toString(36)}`;
+  const dlq = await client.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
+  const { Attributes } = await client.send(
+    new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ["QueueArn"] }),
+  );
+  const redrive = JSON.stringify({ deadLetterTargetArn: Attributes?.QueueArn, maxReceiveCount: 10 });
   const out = await client.send(
-    new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: "60" } }),
+    new CreateQueueCommand({
+      QueueName: name,
+      Attributes: { VisibilityTimeout: "60", RedrivePolicy: redrive },
+    }),
   );
   const url = out.QueueUrl!;
   const batches: Array<Promise<unknown>> = [];

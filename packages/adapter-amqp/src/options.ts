@@ -19,8 +19,9 @@ export interface AmqpTransportOptions {
   passive?: boolean;
   /**
    * Unacknowledged messages the broker may push to this consumer. Default: under a Worker, twice
-   * what it holds at most (2 × (concurrency + batchSize): 52 at the Worker's defaults), so the
-   * broker keeps sending while every slot is busy; 32 for a source used without one.
+   * what it holds at most and at least 100 (max(100, 2 × (concurrency + batchSize)): 100 at the
+   * Worker's defaults), so the broker keeps sending while every slot is busy; 32 for a source
+   * used without a Worker.
    */
   prefetch?: number;
   /** Also publish dead letters through this exchange (declared `direct`, bound to `<queue>.dlq` by the queue name). */
