@@ -1,4 +1,4 @@
-import { jsonCodec } from "@mailroom/core";
+import { cloudEventsCodec, jsonCodec } from "@mailroom/core";
 import type { MessageProperties } from "amqplib";
 import { describe, expect, it } from "vitest";
 import { carriedHeaders, publishProperties, readProperties, stringHeaders } from "./properties.ts";
@@ -98,5 +98,40 @@ describe("AMQP properties", () => {
     expect(readProperties(props({ timestamp: 1_700_000_000 }), ["body"]).meta.publishedAt?.getTime()).toBe(
       1_700_000_000_000,
     );
+  });
+
+  it("writes a binary-mode CloudEvent's attributes under the AMQP binding's cloudEvents: prefix and its data's media type as content_type", () => {
+    const wire = cloudEventsCodec({ mode: "binary", source: "/orders" }).encode({
+      id: "e-1",
+      name: "com.example.order.created",
+      data: new Uint8Array([8, 1]),
+      publishedAt: new Date("2026-01-02T03:04:05Z"),
+      headers: { "content-type": "application/protobuf", traceparent: "00-abc-def-01" },
+    });
+    const out = publishProperties(wire, { mandatory: true });
+    expect(out.contentType).toBe("application/protobuf");
+    expect(out.headers).toEqual({
+      traceparent: "00-abc-def-01",
+      "cloudEvents:specversion": "1.0",
+      "cloudEvents:id": "e-1",
+      "cloudEvents:source": "/orders",
+      "cloudEvents:type": "com.example.order.created",
+      "cloudEvents:time": "2026-01-02T03:04:05.000Z",
+    });
+    // Read back, the content type is where the decoder looks for it.
+    const read = readProperties(props(out as never), ["body", "type"]);
+    expect(read.meta.headers["content-type"]).toBe("application/protobuf");
+  });
+
+  it("passes a content_type that decides the format (CloudEvents, protobuf) to the decoder, and no other", () => {
+    const ce = readProperties(props({ contentType: "application/cloudevents+json" }), ["body"]);
+    expect(ce.meta.headers).toEqual({ "content-type": "application/cloudevents+json" });
+    const proto = readProperties(props({ contentType: "application/x-protobuf", type: "acme.Thing" }), [
+      "body",
+      "type",
+    ]);
+    expect(proto.meta.headers).toEqual({ "content-type": "application/x-protobuf" });
+    const plain = readProperties(props({ contentType: "application/json" }), ["body"]);
+    expect(plain.meta.headers).toEqual({});
   });
 });

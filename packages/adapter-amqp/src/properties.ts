@@ -1,4 +1,5 @@
 import type { MessageMeta, WireMessage } from "@mailroom/core";
+import { CloudEventsHeaders, hasBinaryCloudEvent, readsContentType } from "@mailroom/core/transport";
 import type { MessageProperties, Options } from "amqplib";
 import { type NameSource, nameFromProperties, propertyBeforeBody } from "./names.ts";
 
@@ -57,6 +58,15 @@ export function readProperties(properties: MessageProperties, order: readonly Na
   const headers = stringHeaders(properties.headers as Record<string, unknown> | undefined);
   const parentId = headers[AmqpHeaders.parentId];
   if (parentId !== undefined) delete headers[AmqpHeaders.parentId];
+  // The decoder finds CloudEvents and protobuf bodies by their content type, a property here.
+  const contentType = properties.contentType;
+  if (
+    typeof contentType === "string" &&
+    headers[CloudEventsHeaders.contentType] === undefined &&
+    (readsContentType(contentType) || hasBinaryCloudEvent(headers))
+  ) {
+    headers[CloudEventsHeaders.contentType] = contentType;
+  }
   const named = nameFromProperties(order, properties);
   let publishedAt: Date | undefined;
   const ts = properties.timestamp;
@@ -84,7 +94,7 @@ export function publishProperties(
   extra: { priority?: number | undefined; expiresInMs?: number | undefined; mandatory: boolean },
 ): Options.Publish {
   const meta = wire.meta;
-  let headers: Record<string, string> = meta.headers;
+  let headers: Record<string, string> = amqpHeaders(meta.headers);
   if (meta.parentId) headers = { ...headers, [AmqpHeaders.parentId]: meta.parentId };
   const options: Options.Publish = {
     persistent: true,
@@ -101,6 +111,32 @@ export function publishProperties(
   if (extra.expiresInMs !== undefined)
     options.expiration = String(Math.max(0, Math.round(extra.expiresInMs)));
   return options;
+}
+
+/** Prefix of CloudEvents attributes in application properties, as the AMQP binding writes them. */
+export const AMQP_CLOUDEVENTS_PREFIX = "cloudEvents:";
+
+/**
+ * Headers as AMQP carries them: CloudEvents attributes (`ce-type`) under the AMQP binding's
+ * prefix (`cloudEvents:type`), and no `content-type` header — the property of that name holds it.
+ */
+export function amqpHeaders(headers: Record<string, string>): Record<string, string> {
+  let mapped = false;
+  for (const key in headers) {
+    if (key === CloudEventsHeaders.contentType || key.startsWith(CloudEventsHeaders.prefix)) {
+      mapped = true;
+      break;
+    }
+  }
+  if (!mapped) return headers;
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers)) {
+    if (key === CloudEventsHeaders.contentType) continue;
+    if (key.startsWith(CloudEventsHeaders.prefix)) {
+      out[AMQP_CLOUDEVENTS_PREFIX + key.slice(CloudEventsHeaders.prefix.length)] = value;
+    } else out[key] = value;
+  }
+  return out;
 }
 
 /** The publish options of a received message, to re-publish it (retry, defer, dead letter) unchanged but for headers. */

@@ -149,7 +149,7 @@ export class AmqpPublisher implements Publisher, ChannelUser {
         options: replyOptions,
       };
     }
-    const wire = options.codec.encode(toEncodeInput(message, new Date(now)));
+    const wire = (message.codec ?? options.codec).encode(toEncodeInput(message, new Date(now)));
     const dest = destinationOf(message, options);
     const hop = chooseHop(delayMs, options.delayBuckets, now);
     if (hop?.notBefore !== undefined) {

@@ -63,7 +63,7 @@ export class RpcClient implements ChannelUser, Requester {
     const correlationId = uuidv7();
     const message: Outgoing = { name, data, correlationId, replyTo: REPLY_TO, headers: options.headers };
     if (options.to) message.to = options.to;
-    const wire = this.#options.codec.encode(toEncodeInput(message));
+    const wire = (options.codec ?? this.#options.codec).encode(toEncodeInput(message));
     const dest = destinationOf(message, this.#options);
     // mandatory: a request no queue is bound for fails at once instead of waiting for its timeout.
     const props = publishProperties(wire, { mandatory: true });

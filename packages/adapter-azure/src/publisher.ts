@@ -1,5 +1,5 @@
 import type { Codec, Outgoing, Publisher, PublishOptions } from "@mailroom/core";
-import { dueAt, planDelay, toEncodeInput, withNotBefore } from "@mailroom/core/transport";
+import { dueAt, planDelay, selfContained, toEncodeInput, withNotBefore } from "@mailroom/core/transport";
 import { type BodyEncoding, encodeBody } from "./body.ts";
 import type { StorageQueues } from "./client.ts";
 import { maxSendDelaySeconds, putMessage } from "./copies.ts";
@@ -65,7 +65,8 @@ export class AzureQueuePublisher implements Publisher {
       const plan = planDelay(due, maxSendDelaySeconds(ttlSeconds) * 1000, now);
       input.headers = withNotBefore(input.headers, plan);
       const text = encodeBody(
-        this.#ctx.encodeCodec.encode(input).body,
+        // Storage Queues carry nothing beside the body: a message's own codec writes its self-contained form.
+        (m.codec ? selfContained(m.codec) : this.#ctx.encodeCodec).encode(input).body,
         this.#ctx.bodyEncoding,
         this.#ctx.maxMessageBytes,
       );

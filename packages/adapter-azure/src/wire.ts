@@ -1,6 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import { type Codec, type DecodeFailure, type Envelope, isDecodeFailure } from "@mailroom/core";
-import { type DeadLetterFacts, deadLetterHeaders } from "@mailroom/core/transport";
+import { codecForCopy, type DeadLetterFacts, deadLetterHeaders } from "@mailroom/core/transport";
 
 /** Key of the JSON wrapper that carries an undecodable body into the poison queue. */
 export const POISON_KEY = "mailroom-dead-letter";
@@ -14,9 +14,13 @@ export interface PoisonFacts {
   id?: string | undefined;
 }
 
-/** Re-encode an envelope with new headers: `not-before`, runs and dead-letter facts ride in the body's embedded metadata. */
+/**
+ * Re-encode an envelope with new headers: `not-before`, runs and dead-letter facts ride in the
+ * body's embedded metadata. A message that came as a CloudEvent, or with bytes as data, stays a
+ * CloudEvent (`codecForCopy`).
+ */
 export function reencode(codec: Codec, envelope: Envelope, headers: Record<string, string>): Uint8Array {
-  return codec.encode({
+  return codecForCopy(envelope, codec).encode({
     id: envelope.id,
     name: envelope.name,
     data: envelope.data,

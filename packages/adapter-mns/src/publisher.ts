@@ -1,5 +1,5 @@
 import { type Codec, ConfigError, type Outgoing, type Publisher, type PublishOptions } from "@mailroom/core";
-import { dueAt, planDelay, toEncodeInput, withNotBefore } from "@mailroom/core/transport";
+import { dueAt, planDelay, selfContained, toEncodeInput, withNotBefore } from "@mailroom/core/transport";
 import type { MnsClient, SendEntry } from "./client/client.ts";
 import { MnsError, MnsMessageTooLargeError } from "./client/errors.ts";
 import { MAX_DELAY_S } from "./limits.ts";
@@ -51,7 +51,8 @@ export class MnsPublisher implements Publisher {
     for (const m of messages) {
       const input = toEncodeInput(m, new Date(now));
       input.headers = withNotBefore(input.headers, plan);
-      const body = this.#ctx.encodeCodec.encode(input).body;
+      // MNS carries nothing beside the body: a message's own codec writes its self-contained form.
+      const body = (m.codec ? selfContained(m.codec) : this.#ctx.encodeCodec).encode(input).body;
       const size = this.#ctx.client.storedSize(body);
       if (size > this.#ctx.client.maxMessageBytes)
         throw new MnsMessageTooLargeError(size, this.#ctx.client.maxMessageBytes);

@@ -1,6 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import {
   type Codec,
+  codecForCopy,
   type DeadLetterFacts,
   type DecodeFailure,
   deadLetterHeaders,
@@ -22,10 +23,11 @@ export interface PoisonFacts {
 
 /**
  * Re-encode an envelope with new headers (the `not-before`, attempt and dead-letter facts ride
- * in the body's embedded metadata, since MNS has no message attributes).
+ * in the body's embedded metadata, since MNS has no message attributes). A message that came as a
+ * CloudEvent, or with bytes as data, stays a CloudEvent (`codecForCopy`).
  */
 export function reencode(codec: Codec, envelope: Envelope, headers: Record<string, string>): Uint8Array {
-  return codec.encode({
+  return codecForCopy(envelope, codec).encode({
     id: envelope.id,
     name: envelope.name,
     data: envelope.data,

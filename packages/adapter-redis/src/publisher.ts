@@ -26,7 +26,7 @@ export class RedisPublisher implements Publisher {
     const now = Date.now();
     const due = dueAt(options, now);
     const writes = messages.map((m) => {
-      const wire = this.#ctx.codec.encode(toEncodeInput(m, new Date(now)));
+      const wire = (m.codec ?? this.#ctx.codec).encode(toEncodeInput(m, new Date(now)));
       return {
         stream: m.to ?? this.#ctx.keys.stream,
         fields: wireFields(wire, m.groupId),

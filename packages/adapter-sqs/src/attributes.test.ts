@@ -1,4 +1,4 @@
-import { Headers } from "@mailroom/core";
+import { cloudEventsCodec, Headers } from "@mailroom/core";
 import { describe, expect, it } from "vitest";
 import {
   MAX_ATTRIBUTES,
@@ -164,5 +164,33 @@ describe("bodies", () => {
     expect([...fromSqsBody(sent.body, sent.encoding)]).toEqual([...binary]);
     const control = new TextEncoder().encode("a\u0001b");
     expect(toSqsBody(control).encoding).toBe("base64");
+  });
+
+  it("give a binary-mode CloudEvent's required attributes and content type attributes of their own, within 10", () => {
+    const wire = cloudEventsCodec({ mode: "binary", source: "/orders" }).encode({
+      id: "e-1",
+      name: "com.example.order.created",
+      data: { id: "o-1" },
+      publishedAt,
+      parentId: "p-1",
+      headers: {
+        [Headers.traceparent]: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        "ce-subject": "o-1",
+      },
+    });
+    const packed = packAttributes(wire.meta);
+    expect(Object.keys(packed).sort()).toEqual([
+      "ce-id",
+      "ce-source",
+      "ce-specversion",
+      "ce-time",
+      "ce-type",
+      "content-type",
+      "mailroom-meta",
+      "traceparent",
+    ]);
+    expect(packed["ce-type"]).toEqual({ DataType: "String", StringValue: "com.example.order.created" });
+    const { meta } = unpackAttributes(packed);
+    expect(meta.headers).toMatchObject({ ...wire.meta.headers });
   });
 });

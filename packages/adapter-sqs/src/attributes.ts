@@ -1,4 +1,4 @@
-import { Headers, type MessageMeta, MetaAttributes } from "@mailroom/core/push";
+import { CloudEventsHeaders, Headers, type MessageMeta, MetaAttributes } from "@mailroom/core/push";
 
 /**
  * How Mailroom metadata travels in SQS message attributes, which allow at most 10 per message.
@@ -22,6 +22,19 @@ const LIFTED: readonly string[] = [
   Headers.deadLetterReason,
   Headers.deadLetteredAt,
   Headers.originalQueue,
+];
+
+/**
+ * A binary-mode CloudEvent's attributes that get message attributes of their own, so any SQS
+ * consumer reads the event by them (Mailroom's id and name attributes are then left out: `ce-id`
+ * and `ce-type` say the same). Other `ce-` attributes ride in `mailroom-meta` with the headers.
+ */
+const CLOUDEVENT_LIFTED: readonly string[] = [
+  CloudEventsHeaders.specversion,
+  CloudEventsHeaders.id,
+  CloudEventsHeaders.source,
+  CloudEventsHeaders.type,
+  CloudEventsHeaders.time,
 ];
 
 /** The SQS SDK's attribute value shape (the subset Mailroom writes). */
@@ -57,8 +70,9 @@ export function packAttributes(meta: MessageMeta, bodyEncoding?: "base64"): Reco
   const put = (name: string, value: string) => {
     out[name] = { DataType: "String", StringValue: value };
   };
-  if (meta.id) put(SqsAttributes.id, meta.id);
-  if (meta.name) put(SqsAttributes.name, meta.name);
+  const cloudEvent = meta.headers[CloudEventsHeaders.specversion] !== undefined;
+  if (meta.id && !cloudEvent) put(SqsAttributes.id, meta.id);
+  if (meta.name && !cloudEvent) put(SqsAttributes.name, meta.name);
   if (bodyEncoding) put(SqsAttributes.bodyEncoding, bodyEncoding);
   const rest: Record<string, unknown> = {};
   if (meta.publishedAt) rest.publishedAt = meta.publishedAt.toISOString();
@@ -68,7 +82,9 @@ export function packAttributes(meta: MessageMeta, bodyEncoding?: "base64"): Reco
   const headers: Record<string, string> = {};
   let extra = 0;
   for (const [key, value] of Object.entries(meta.headers)) {
-    if (LIFTED.includes(key) && value !== "") put(key, value);
+    // The content type (CloudEvents, protobuf) is an attribute of its own, as consumers look for it.
+    if ((LIFTED.includes(key) || key === CloudEventsHeaders.contentType) && value !== "") put(key, value);
+    else if (cloudEvent && CLOUDEVENT_LIFTED.includes(key) && value !== "") put(key, value);
     else {
       headers[key] = value;
       extra++;

@@ -100,7 +100,7 @@ export class SqsPublisher implements Publisher {
   #entry(queue: QueueRef, m: Outgoing, plan: { delayMs: number; notBefore?: string }, now: number): Entry {
     const input = toEncodeInput(m, new Date(now));
     input.headers = withNotBefore(input.headers, plan);
-    const wire = this.#codec.encode(input);
+    const wire = (m.codec ?? this.#codec).encode(input);
     const { body, encoding } = toSqsBody(wire.body);
     const attributes = packAttributes(wire.meta, encoding);
     let bytes = Buffer.byteLength(body);

@@ -1,3 +1,4 @@
+import type { Codec } from "./codec/codec.ts";
 import type { DecodeFailure, Envelope, Outgoing, PublishOptions } from "./envelope.ts";
 
 /** Told about a settle that failed after its promise had resolved (e.g. an ack queued for a batch delete). */
@@ -123,6 +124,8 @@ export interface RequestOptions {
   to?: string;
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  /** Write the request with this codec (a CloudEvent, …) instead of the transport's. */
+  codec?: Codec;
 }
 
 /**

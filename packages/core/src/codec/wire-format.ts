@@ -48,6 +48,16 @@ export function readWireFormat(body: Uint8Array | string, meta: MessageMeta): Cl
   return fromStructured(value, meta);
 }
 
+/**
+ * True for a content type that decides how a message is read (a CloudEvents event format, a
+ * protobuf body): transports whose content type is a property of its own (AMQP) pass it to the
+ * decoder as the `content-type` header.
+ */
+export function readsContentType(contentType: string): boolean {
+  const type = mediaType(contentType);
+  return type.startsWith("application/cloudevents") || PROTOBUF_TYPES.has(type);
+}
+
 /** A protobuf body: the bytes as data, the name and the rest from the transport. */
 function fromProtobuf(body: Uint8Array | string, meta: MessageMeta, contentType: string): CloudEventRead {
   if (!meta.name) {

@@ -53,6 +53,7 @@ export class QueueRequester implements Requester {
     const message: Outgoing = { name, data, correlationId, replyTo: reply.address };
     if (options.headers) message.headers = options.headers;
     if (options.to) message.to = options.to;
+    if (options.codec) message.codec = options.codec;
     const answered = new Promise<R>((resolve, reject) => {
       const timer = setTimeout(
         () => this.#settle(correlationId, undefined, new RequestTimeoutError(name, timeout)),
