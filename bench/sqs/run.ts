@@ -69,11 +69,14 @@ try {
     ["direct", emu.direct],
     ["latency", emu.proxy],
   ] as const) {
-    const runs = new Map<string, RunResult[]>(scenarios.map((s) => [s.label, []]));
+    // Through the proxy only the two defaults are compared (the goal's figures); the slow
+    // per-message mode would spend its whole time cap there.
+    const here = where === "direct" ? scenarios : [scenarios[0]!, scenarios[2]!];
+    const runs = new Map<string, RunResult[]>(here.map((s) => [s.label, []]));
     for (let round = 0; round < ROUNDS; round++) {
       // Rounds rotate the order so a busy moment on the machine does not always hit the same one.
-      for (let k = 0; k < scenarios.length; k++) {
-        const s = scenarios[(k + round) % scenarios.length]!;
+      for (let k = 0; k < here.length; k++) {
+        const s = here[(k + round) % here.length]!;
         const queue = await filledQueue(emu.direct, "run");
         const r = await runOne(s, endpoint, queue);
         runs.get(s.label)!.push(r);
@@ -82,7 +85,7 @@ try {
         );
       }
     }
-    tables[where] = Object.fromEntries(scenarios.map((s) => [s.label, medianRun(runs.get(s.label)!)]));
+    tables[where] = Object.fromEntries(here.map((s) => [s.label, medianRun(runs.get(s.label)!)]));
   }
 } finally {
   emu.child.kill("SIGTERM");
@@ -118,8 +121,8 @@ for (const where of ["direct", "latency"] as const) {
     },
     {
       key: `sqs.${where}.mailroom.requestsPerMessage`,
-      label: `SQS ${tag}: Mailroom requests per message`,
-      value: md.requestsPerMessage,
+      label: `SQS ${tag}: Mailroom requests per message (3 decimals: the long poll open at stop adds 1/${COUNT})`,
+      value: Math.round(md.requestsPerMessage * 1000) / 1000,
       unit: "req/msg",
       digits: 3,
       goal: { op: "<=", target: 0.2 },
