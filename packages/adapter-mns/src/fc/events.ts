@@ -83,8 +83,16 @@ export function readFcEvent(event: unknown): FcMessage[] {
   ];
 }
 
+/** The last subject read: the events of one batch share it (one queue per trigger). */
+let lastSubject: { text: string; match: RegExpExecArray | null } = { text: "", match: null };
+
+function subjectOf(subject: string): RegExpExecArray | null {
+  if (subject !== lastSubject.text) lastSubject = { text: subject, match: SUBJECT.exec(subject) };
+  return lastSubject.match;
+}
+
 function fromCloudEvent(e: MnsQueueCloudEvent): FcMessage {
-  const m = SUBJECT.exec(e.subject ?? "");
+  const m = subjectOf(e.subject ?? "");
   const time = e.time ? new Date(e.time) : undefined;
   return {
     kind: "queue",

@@ -47,7 +47,7 @@ export class FcMemory {
   /** The message is finished: a re-run reports it `how` without running or copying it. */
   finish(key: string | undefined, how: FcDone): void {
     if (key === undefined) return;
-    this.#runs.forget(key);
+    if (this.#runs.size > 0) this.#runs.forget(key);
     this.#remember(key, how);
   }
 
@@ -61,7 +61,8 @@ export class FcMemory {
 
   /** Runs of this message this instance saw end without finishing it. */
   runsSeen(key: string | undefined): number {
-    return key === undefined ? 0 : this.#runs.runs(key);
+    // Nearly always empty (only retries left to FC are counted): no lookup then.
+    return key === undefined || this.#runs.size === 0 ? 0 : this.#runs.runs(key);
   }
 
   /** A run ended in a retry that leaves the message to FC (not finished here). */
