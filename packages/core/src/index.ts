@@ -19,7 +19,7 @@ export * from "./runtime/health.ts";
 export type { Outcome } from "./runtime/outcome.ts";
 export * from "./runtime/stats.ts";
 export * from "./runtime/worker.ts";
-export type { InferData, StandardSchemaV1 } from "./schema.ts";
+export type { HandlerSchema, InferData, NamedSchema, SchemaKinds, StandardSchemaV1 } from "./schema.ts";
 export type * from "./transport.ts";
 export type { LocalTransport, LocalTransportOptions } from "./transports/local.ts";
 export { memoryTransport } from "./transports/memory.ts";
