@@ -32,6 +32,9 @@ function nonNegativeInt(value: string): number {
 }
 
 const TRANSPORT_HELP = "transport URL (default: $MAILROOM_TRANSPORT, else sqlite:./.mailroom/queue.db)";
+const CODEC_HELP = "write messages as json, cloudevents (structured), cloudevents-binary or protobuf";
+const PROTO_HELP = "with --codec protobuf: a module exporting the message types (protoc-gen-es output)";
+const SOURCE_HELP = "with --codec cloudevents*: the events' source (default: /mailroom)";
 const HANDLERS_HELP = "directory of handler files, one per message name (default: ./handlers)";
 
 /** `mailroom run`'s own arguments, for the workers of `--workers N`: without `--workers` and the health options. */
@@ -72,6 +75,9 @@ export function buildProgram(
     .argument("<file>", 'one message { "name", "data" }, a JSON array of them, or NDJSON')
     .option("--handlers <dir>", HANDLERS_HELP)
     .option("--json", "one JSON object per message on stdout")
+    .option("--codec <name>", `${CODEC_HELP}, then read back (default: as the handlers' codecs write them)`)
+    .option("--proto <module>", PROTO_HELP)
+    .option("--source <uri>", SOURCE_HELP)
     .action(async (file: string, o) => exit(await localCommand(file, o, io)));
 
   program
@@ -131,6 +137,9 @@ export function buildProgram(
     .option("--at <time>", "deliver at this ISO 8601 time")
     .option("--group <id>", "FIFO group id, where the transport has groups")
     .option("--transport <url>", TRANSPORT_HELP)
+    .option("--codec <name>", `${CODEC_HELP} (default: the transport's, JSON)`)
+    .option("--proto <module>", PROTO_HELP)
+    .option("--source <uri>", SOURCE_HELP)
     .option("--json", 'print { "id", "name" } per message instead of bare ids')
     .action(async (name: string, payload: string, o) => exit(await sendCommand(name, payload, o, io)));
 
@@ -141,6 +150,9 @@ export function buildProgram(
     .argument("<payload>", "the data as JSON, or @file")
     .option("--timeout <duration>", "how long to wait for the reply (default: 30s)")
     .option("--transport <url>", TRANSPORT_HELP)
+    .option("--codec <name>", `${CODEC_HELP} (default: the transport's, JSON)`)
+    .option("--proto <module>", PROTO_HELP)
+    .option("--source <uri>", SOURCE_HELP)
     .action(async (name: string, payload: string, o) => exit(await requestCommand(name, payload, o, io)));
 
   program

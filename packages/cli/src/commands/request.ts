@@ -1,11 +1,12 @@
 import { parseDuration, RequestTimeoutError, redact } from "@mailroom/core";
+import { type CodecFlags, codecFromFlags, jsonText } from "../codecs.ts";
 import { CliError, ExitCode } from "../errors.ts";
 import { parseJsonDocument, readText } from "../messages.ts";
 import { type Output, stdio } from "../output.ts";
 import { openCliTransport, transportUrl } from "../transport.ts";
 
-/** Options of `mailroom request`. */
-export interface RequestCommandOptions {
+/** Options of `mailroom request`. `codec` (with `proto`, `source`): how the request is written. */
+export interface RequestCommandOptions extends CodecFlags {
   transport?: string;
   /** How long to wait for the reply (`5s`, `1m`). Default 30 s. */
   timeout?: string;
@@ -27,6 +28,7 @@ export async function requestCommand(
     fromFile ? payload.slice(1) : "the request argument",
   );
   const timeout = options.timeout === undefined ? 30_000 : duration(options.timeout);
+  const codec = await codecFromFlags(options);
   const url = transportUrl(options.transport);
   const transport = await openCliTransport(url);
   try {
@@ -37,8 +39,8 @@ export async function requestCommand(
     }
     const requester = transport.requester();
     try {
-      const reply = await requester.request(name, data, { timeout });
-      io.out(JSON.stringify(reply ?? null));
+      const reply = await requester.request(name, data, codec ? { timeout, codec } : { timeout });
+      io.out(jsonText(reply ?? null));
       return ExitCode.ok;
     } catch (error) {
       if (error instanceof RequestTimeoutError) {

@@ -6,14 +6,15 @@ import {
   redact,
   uuidv7,
 } from "@mailroom/core";
+import { type CodecFlags, codecFromFlags } from "../codecs.ts";
 import { CliError } from "../errors.ts";
 import { formatDuration } from "../format.ts";
 import { isMessageShape, parseJsonDocument, parseMessages, readText } from "../messages.ts";
 import { type Output, stdio } from "../output.ts";
 import { openCliTransport, transportUrl } from "../transport.ts";
 
-/** Options of `mailroom send`. */
-export interface SendOptions {
+/** Options of `mailroom send`. `codec` (with `proto`, `source`): how the messages are written. */
+export interface SendOptions extends CodecFlags {
   /** Deliver after this long (`30s`, `5m`, `2h`, …). */
   delay?: string;
   /** Deliver at this ISO time. */
@@ -40,7 +41,9 @@ export async function sendCommand(
   io: Output = stdio,
 ): Promise<number> {
   const publishOptions = schedule(options);
+  const codec = await codecFromFlags(options);
   const messages = await toMessages(name, payload, options.group);
+  if (codec) for (const m of messages) m.codec = codec;
   const url = transportUrl(options.transport);
   const transport = await openCliTransport(url);
   const publisher = transport.publisher();
