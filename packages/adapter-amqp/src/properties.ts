@@ -94,7 +94,7 @@ export function publishProperties(
   extra: { priority?: number | undefined; expiresInMs?: number | undefined; mandatory: boolean },
 ): Options.Publish {
   const meta = wire.meta;
-  let headers: Record<string, string> = amqpHeaders(meta.headers);
+  let headers: Record<string, string> = amqpHeaders(meta.headers, wire.contentType);
   if (meta.parentId) headers = { ...headers, [AmqpHeaders.parentId]: meta.parentId };
   const options: Options.Publish = {
     persistent: true,
@@ -117,22 +117,18 @@ export function publishProperties(
 export const AMQP_CLOUDEVENTS_PREFIX = "cloudEvents:";
 
 /**
- * Headers as AMQP carries them: CloudEvents attributes (`ce-type`) under the AMQP binding's
- * prefix (`cloudEvents:type`), and no `content-type` header — the property of that name holds it.
+ * Headers as AMQP carries them: a binary-mode CloudEvent's attributes (`ce-type`) under the AMQP
+ * binding's prefix (`cloudEvents:type`), and no `content-type` header when it says what the
+ * property of that name says.
  */
-export function amqpHeaders(headers: Record<string, string>): Record<string, string> {
-  let mapped = false;
-  for (const key in headers) {
-    if (key === CloudEventsHeaders.contentType || key.startsWith(CloudEventsHeaders.prefix)) {
-      mapped = true;
-      break;
-    }
-  }
-  if (!mapped) return headers;
+export function amqpHeaders(headers: Record<string, string>, contentType: string): Record<string, string> {
+  const cloudEvent = headers[CloudEventsHeaders.specversion] !== undefined;
+  const typed = headers[CloudEventsHeaders.contentType] === contentType;
+  if (!cloudEvent && !typed) return headers;
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(headers)) {
-    if (key === CloudEventsHeaders.contentType) continue;
-    if (key.startsWith(CloudEventsHeaders.prefix)) {
+    if (typed && key === CloudEventsHeaders.contentType) continue;
+    if (cloudEvent && key.startsWith(CloudEventsHeaders.prefix)) {
       out[AMQP_CLOUDEVENTS_PREFIX + key.slice(CloudEventsHeaders.prefix.length)] = value;
     } else out[key] = value;
   }

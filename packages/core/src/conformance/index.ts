@@ -1,5 +1,6 @@
 import { afterAll, describe } from "vitest";
 import { deliveryTests } from "./basics.ts";
+import { codecTests } from "./codecs.ts";
 import { Harness } from "./harness.ts";
 import { recoveryTests } from "./recovery.ts";
 import { requestTests } from "./requests.ts";
@@ -23,6 +24,7 @@ export function runConformance(target: ConformanceTarget): void {
     deliveryTests(h);
     semanticsTests(h);
     requestTests(h);
+    codecTests(h);
     recoveryTests(h);
   });
 }
