@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Local test services for Mailroom: RabbitMQ and Redis on 127.0.0.1, without systemd, and the
-# Python clients (pika, boto3, redis-py, the Azure SDK's v12 queue client) the interop tests run
+# Python clients (pika, boto3, redis-py, protobuf, the Azure SDK's v12 queue client) the interop tests run
 # against them.
 #
 #   scripts/services.sh [start|stop|status]     (default: start)
 #
-# start   installs rabbitmq-server, redis-server, python3-pika, python3-boto3, python3-redis and
-#         python3-azure-multiapi-storage (azure.multiapi.storagev2.queue) from the
+# start   installs rabbitmq-server, redis-server, python3-pika, python3-boto3, python3-redis,
+#         python3-protobuf and python3-azure-multiapi-storage (azure.multiapi.storagev2.queue) from the
 #         Debian archive when missing (the Python modules for the system interpreter
 #         /usr/bin/python3, which the interop tests run — see MAILROOM_PYTHON below),
 #         starts RabbitMQ and Redis as background daemons bound to loopback, waits until
@@ -46,6 +46,7 @@ install_missing() {
 	python_has pika || missing+=(python3-pika)
 	python_has boto3 || missing+=(python3-boto3)
 	python_has redis || missing+=(python3-redis)
+	python_has google.protobuf || missing+=(python3-protobuf)
 	python_has azure.multiapi.storagev2.queue || missing+=(python3-azure-multiapi-storage)
 	[ "${#missing[@]}" = 0 ] && return 0
 	log "installing ${missing[*]} (apt-get)"
@@ -146,7 +147,7 @@ cmd_start() {
 	install_missing
 	start_rabbitmq
 	start_redis
-	log "rabbitmq and redis are up; pika, boto3, redis and azure.multiapi.storagev2.queue import in ${SYSTEM_PYTHON}"
+	log "rabbitmq and redis are up; pika, boto3, redis, google.protobuf and azure.multiapi.storagev2.queue import in ${SYSTEM_PYTHON}"
 	print_where
 }
 
