@@ -8,8 +8,8 @@ import { median, QUICK, report } from "../lib/result.ts";
 import { BATCH, type ContenderName } from "./contenders.ts";
 
 const run = promisify(execFile);
-const ROUNDS = QUICK ? 3 : 7;
-const ITERATIONS = QUICK ? 5_000 : 20_000;
+const ROUNDS = QUICK ? 3 : 5;
+const ITERATIONS = QUICK ? 3_000 : 8_000;
 const SAMPLES = 5;
 
 /** One process: its best sample (CPU µs per record): on a shared machine noise only adds time. */
