@@ -38,6 +38,9 @@ export function readWireFormat(body: Uint8Array | string, meta: MessageMeta): Cl
     if (type === "application/cloudevents-batch+json") {
       return decodeFailed("batched CloudEvents are not supported: send one event per message");
     }
+    if (type.startsWith("application/cloudevents+")) {
+      return decodeFailed(`the ${type} event format is not supported: send structured JSON or binary mode`);
+    }
     if (PROTOBUF_TYPES.has(type)) return fromProtobuf(body, meta, contentType);
   }
   if (!mayBeStructured(body)) return undefined;
