@@ -314,6 +314,12 @@ describe("invalid CloudEvents are decode failures with reasons", () => {
       "batched CloudEvents are not supported",
     ],
     [
+      "the protobuf event format",
+      "\n\u0001",
+      { "content-type": "application/cloudevents+protobuf" },
+      "event format is not supported",
+    ],
+    [
       "binary without ce-type",
       "{}",
       { ...binary, "ce-type": "" },
