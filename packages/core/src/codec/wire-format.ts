@@ -83,8 +83,10 @@ function fromProtobuf(body: Uint8Array | string, meta: MessageMeta, contentType:
 }
 
 const NAME_FIRST = '{"name"';
-const NAME_FIRST_BYTES = Buffer.from(NAME_FIRST);
 const SPECVERSION = '"specversion"';
+const NAME_FIRST_BYTES = Buffer.from(NAME_FIRST);
+const SPECVERSION_BYTES = Buffer.from(SPECVERSION);
+const bufferIndexOf = Buffer.prototype.indexOf;
 
 /**
  * Cheap test before parsing: a JSON object that does not open with `"name"` (as Mailroom's own
@@ -100,12 +102,15 @@ function mayBeStructured(body: Uint8Array | string): boolean {
   let i = 0;
   if (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) i = 3;
   while (i < body.length && isSpace(body[i]!)) i++;
-  if (body[i] !== 123) return false;
-  const view = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  const end = i + NAME_FIRST_BYTES.length;
-  if (end <= view.length && view.compare(NAME_FIRST_BYTES, 0, NAME_FIRST_BYTES.length, i, end) === 0)
-    return false;
-  return view.includes(SPECVERSION, i);
+  if (body[i] !== 123 || startsWithBytes(body, NAME_FIRST_BYTES, i)) return false;
+  // Buffer's native search works on any Uint8Array, with no view to make.
+  return bufferIndexOf.call(body, SPECVERSION_BYTES, i) !== -1;
+}
+
+function startsWithBytes(body: Uint8Array, prefix: Uint8Array, at: number): boolean {
+  if (at + prefix.length > body.length) return false;
+  for (let j = 0; j < prefix.length; j++) if (body[at + j] !== prefix[j]) return false;
+  return true;
 }
 
 function isSpace(c: number): boolean {
