@@ -141,16 +141,14 @@ describe("CloudEvents on Azure Storage Queues", () => {
       throw new PermanentError("refused");
     });
     const spy = start(app, t);
-    await t
-      .publisher()
-      .publish([
-        {
-          id: "mr-dead-1",
-          name: TYPE,
-          data: order,
-          codec: protobufCodec({ types: [OrderCreatedSchema], source: "/shop" }),
-        },
-      ]);
+    await t.publisher().publish([
+      {
+        id: "mr-dead-1",
+        name: TYPE,
+        data: order,
+        codec: protobufCodec({ types: [OrderCreatedSchema], source: "/shop" }),
+      },
+    ]);
     await spy.waitFor({ id: "mr-dead-1", outcome: "deadLetter" });
     expect(orders).toEqual([order]);
     const [dead] = await receive(`${queue}-poison`, 1);

@@ -155,16 +155,14 @@ describe("CloudEvents on MNS", () => {
       throw new PermanentError("refused after the defer");
     });
     const spy = start(app, t);
-    await t
-      .publisher()
-      .publish([
-        {
-          id: "mr-copy-1",
-          name: TYPE,
-          data: order,
-          codec: protobufCodec({ types: [OrderCreatedSchema], source: "/shop" }),
-        },
-      ]);
+    await t.publisher().publish([
+      {
+        id: "mr-copy-1",
+        name: TYPE,
+        data: order,
+        codec: protobufCodec({ types: [OrderCreatedSchema], source: "/shop" }),
+      },
+    ]);
     await spy.waitFor({ id: "mr-copy-1", outcome: "deadLetter" });
     expect(runs).toEqual([
       { attempt: 1, order, source: "/shop" },

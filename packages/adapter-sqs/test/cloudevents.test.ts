@@ -137,7 +137,9 @@ describe("Mailroom → boto3", () => {
       },
       { id: "mr-protobuf-1", name: TYPE, data: order, codec: protobufCodec({ types: [OrderCreatedSchema] }) },
     ]);
-    const seen = (await boto3("boto3_receive.py", ["--queue-url", url, "--count", "3"])).filter((l) => !l.ready);
+    const seen = (await boto3("boto3_receive.py", ["--queue-url", url, "--count", "3"])).filter(
+      (l) => !l.ready,
+    );
     expect(seen).toHaveLength(3);
     const binary = seen.find((l) => (l.attributes as Record<string, string>)["ce-id"] === "mr-binary-1");
     expect(binary).toMatchObject({
