@@ -2,7 +2,7 @@
 // Builds dist (the cold-import figures load it), runs each section in its own process — which
 // runs each contender in a process of its own — writes bench/results.json and prints one table
 // of figures and ratios against the goals.
-//   node --conditions=@mailroom/source bench/run.ts [--quick] [section ...]
+//   node --conditions=@mailroom/source bench/run.ts [--quick] [--report-only] [section ...]
 import { spawn } from "node:child_process";
 import { openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -26,6 +26,8 @@ const SECTIONS: Record<string, { script: string; needs?: string }> = {
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick") || process.env.BENCH_QUICK === "1";
+/** `--report-only`: no run; the table and results.json from each section's last result (bench/.sections/). */
+const reportOnly = args.includes("--report-only");
 const chosen = args.filter((a) => !a.startsWith("--"));
 for (const name of chosen) {
   if (!SECTIONS[name])
@@ -58,11 +60,21 @@ const started = new Date();
 process.stderr.write(
   `Mailroom benchmarks${quick ? " (quick)" : ""}: ${names.join(", ")}; details in ${log}\n`,
 );
-if (names.includes("size")) await build(log);
+if (names.includes("size") && !reportOnly) await build(log);
 const results: SectionResult[] = [];
 const failed: string[] = [];
 for (const name of names) {
   const section = SECTIONS[name]!;
+  if (reportOnly) {
+    try {
+      results.push(
+        JSON.parse(readFileSync(join(BENCH, ".sections", `${name}.json`), "utf8")) as SectionResult,
+      );
+    } catch {
+      failed.push(`${name} (no result in bench/.sections/)`);
+    }
+    continue;
+  }
   const out = join(tmpdir(), `mailroom-bench-${process.pid}-${name}.json`);
   rmSync(out, { force: true });
   const began = performance.now();

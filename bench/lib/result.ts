@@ -1,5 +1,6 @@
 // The one result format every benchmark section writes, and the goals it is judged against.
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 /** A goal a figure is held to: `value op target` (e.g. `<= 1.5` for a ratio to the floor). */
 export interface Goal {
@@ -42,6 +43,10 @@ export function meets(figure: Figure): boolean {
  */
 export function report(result: SectionResult): void {
   const out = process.env.BENCH_OUT;
+  // A copy per section survives a run stopped before its end (bench/.sections/, not committed).
+  const keep = join(import.meta.dirname, "..", ".sections");
+  mkdirSync(keep, { recursive: true });
+  writeFileSync(join(keep, `${result.section}.json`), `${JSON.stringify(result, null, 2)}\n`);
   if (out) writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   else {
     console.log(`\n${result.section}: ${result.setup}`);
