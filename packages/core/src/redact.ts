@@ -1,8 +1,18 @@
-/** Every URL in `text` with its password (and any `secret` / `token` query values) masked, safe for logs. */
+/**
+ * Names of query and connection-string parameters whose values are credentials: anything with
+ * secret, token, password, key, sig(nature), sas or credential in its name (`sessionToken`,
+ * `X-Amz-Security-Token`, `AccountKey`, `SharedAccessSignature`, `apiKey`, `sig`, …).
+ */
+const CREDENTIAL_PARAM =
+  /((?:^|[?&;\s])(?:[\w.-]*?(?:secret|token|password|passwd|key|sig|sas|credential)[\w.-]*)=)[^&;\s]*/gi;
+
+/**
+ * Every URL in `text` with its password masked (also with no user name, as in
+ * `redis://:password@host`), and the values of credential-like query and connection-string
+ * parameters, safe for logs.
+ */
 export function redact(text: string): string {
-  return text
-    .replace(/(\/\/[^:/@\s]+:)[^@/\s]*@/g, "$1***@")
-    .replace(/([?&](?:secret|token|password|key|accessKeySecret)[^=&\s]*=)[^&\s]*/gi, "$1***");
+  return text.replace(/(\/\/[^:/@\s]*:)[^@/\s]*@/g, "$1***@").replace(CREDENTIAL_PARAM, "$1***");
 }
 
 /** `value` with secrets masked wherever a string in it (one level deep) holds a URL. */
