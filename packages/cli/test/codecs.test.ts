@@ -8,8 +8,8 @@ beforeAll(buildCli);
 const handlers = join(fixtures, "codec-handlers");
 const proto = join(root, "packages/codec-protobuf/test/fixtures/orders_pb.ts");
 const orders = join(fixtures, "codec-orders.ndjson");
-// The handler files import @mailroom/codec-protobuf: load the workspace from its sources.
-const opts = (dir: string) => ({ cwd: dir, fromSources: true });
+// The handler files import @mailroom/codec-protobuf: the CLI's build builds it too (a project reference).
+const opts = (dir: string) => ({ cwd: dir });
 
 describe("mailroom send --codec, then run", () => {
   it("sends structured and binary CloudEvents and a protobuf message; the worker reads each by its format and acks it", async () => {
