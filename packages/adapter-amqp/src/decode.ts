@@ -1,5 +1,12 @@
 import { type DecodeFailure, type Envelope, isDecodeFailure } from "@mailroom/core";
-import { attemptOf, decodeEnvelope, type RunLedger, runsCarried } from "@mailroom/core/transport";
+import {
+  attemptOf,
+  CloudEventsHeaders,
+  decodeEnvelope,
+  hasBinaryCloudEvent,
+  type RunLedger,
+  runsCarried,
+} from "@mailroom/core/transport";
 import type { ConsumeMessage } from "amqplib";
 import { copyKey } from "./delivery.ts";
 import type { ResolvedOptions } from "./options.ts";
@@ -47,7 +54,10 @@ export function decodeMessage(message: ConsumeMessage, options: ResolvedOptions,
     read.propertyWins &&
     !isDecodeFailure(envelope) &&
     envelope.name !== read.meta.name &&
-    options.codec.name === "json"
+    options.codec.name === "json" &&
+    // A CloudEvent or a protobuf body names itself: its format was read, not the codec's.
+    read.meta.headers[CloudEventsHeaders.contentType] === undefined &&
+    !hasBinaryCloudEvent(read.meta.headers)
   ) {
     // The order ranks a property above the body: the property names it and the whole body is the
     // data, read as the codec read it (a UTF-8 byte order mark is not part of the JSON).

@@ -14,7 +14,7 @@ import {
   type OrderCreated,
   OrderCreatedSchema,
 } from "../../codec-protobuf/test/fixtures/orders_pb.ts";
-import { AMQP_URL, sharedBrokerLock, testScope, transport, uniqueName } from "./helpers.ts";
+import { AMQP_URL, sendRaw, sharedBrokerLock, testScope, transport, uniqueName } from "./helpers.ts";
 import { requirePythonModules, runPython } from "./python.ts";
 
 // CloudEvents (the AMQP binding) and protobuf between real pika producers / consumers, written
@@ -74,6 +74,32 @@ describe("pika → Mailroom", () => {
         tags: ["py"],
       }),
     ]);
+  });
+});
+
+describe("a CloudEvent on a queue that names messages by the type property first", () => {
+  it("is read as the event it is, named by its type, not as data named by the property (nameFrom: type, body)", async () => {
+    const queue = uniqueName("ce-typed");
+    const t = transport(queue, { nameFrom: ["type", "body"] });
+    await t.connect();
+    const app = createApp({
+      name: "ce-typed",
+      logger: silentLogger,
+      names: { pattern: RELAXED_MESSAGE_NAME },
+    });
+    const seen: Envelope[] = [];
+    app.handle(NAME, (_data, ctx) => {
+      seen.push(ctx.envelope);
+    });
+    const { spy } = scope.run(app, t);
+    const event = { specversion: "1.0", id: "typed-1", source: "/amqp", type: NAME, data: { id: "o-9" } };
+    // The producer's own type property disagrees with the event's type: the event's wins.
+    await sendRaw(queue, JSON.stringify(event), {
+      type: "order_v1",
+      contentType: "application/cloudevents+json",
+    });
+    await spy.waitFor({ id: "typed-1", outcome: "ack" });
+    expect(seen[0]).toMatchObject({ name: NAME, data: { id: "o-9" }, headers: { "ce-source": "/amqp" } });
   });
 });
 
