@@ -4,7 +4,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type App, createApp, type Logger } from "@mailroom/core";
 import { AMQP_URL } from "../../adapter-amqp/test/helpers.ts";
+import type { Azurite } from "../../adapter-azure/test/azurite.ts";
 import type { MnsTestServer } from "../../adapter-mns/src/testing/index.ts";
+import { REDIS_URL } from "../../adapter-redis/test/helpers.ts";
 import type { Emulator } from "../../adapter-sqs/test/helpers.ts";
 
 export { recordingLogger } from "../../adapter-amqp/test/helpers.ts";
@@ -25,8 +27,12 @@ export interface Connection {
 /** What the connections need: the secret, and the servers the test started. */
 export interface ConnectionSetup {
   secret: string;
-  /** A RabbitMQ user whose password is the secret, with the vhost of the same name. */
+  /** A RabbitMQ user whose password is the secret, with the vhost of the same name; also a Redis ACL user. */
   rabbitUser: string;
+  /** An Azurite that knows the account `azureAccount`, whose key is `azureKey`. */
+  azurite: Azurite;
+  azureAccount: string;
+  azureKey: string;
   sqs: Emulator;
   mns: MnsTestServer;
   /** A local port nothing listens on. */
@@ -57,6 +63,13 @@ export function connections(s: ConnectionSetup): Connection[] {
   const sqsUrl = (name: string, endpoint: string) =>
     `sqs://us-east-1/${name}?endpoint=${encodeURIComponent(endpoint)}&wait=1`;
   const mnsHost = s.mns.endpoint.slice("http://".length);
+  const redis = (auth: string, port?: number) => {
+    const url = new URL(REDIS_URL);
+    if (port) url.port = String(port);
+    return `redis://${auth}${url.host}/0?stream=${queue}&wait=200ms`;
+  };
+  const azure = (auth: string, port: number, query = "create=true&wait=1s") =>
+    `azure-queue+http://${auth}127.0.0.1:${port}/${s.azureAccount}/${queue}?${query}`;
   const notAFolder = join(s.dir, "not-a-folder");
   writeFileSync(notAFolder, "");
   const mnsUrl = (auth: string, host: string) =>
@@ -92,6 +105,38 @@ export function connections(s: ConnectionSetup): Connection[] {
           },
         },
         { what: "unreachable", url: mnsUrl(`mr-secrets-key:${s.secret}@`, `127.0.0.1:${s.closed}`), env: {} },
+      ],
+    },
+    {
+      name: "redis",
+      working: { url: redis(`${s.rabbitUser}:${s.secret}@`), env: {} },
+      failing: [
+        { what: "a wrong password", url: redis(`${s.rabbitUser}:${s.secret}Wrong@`), env: {} },
+        { what: "unreachable", url: redis(`:${s.secret}@`, s.closed), env: {} },
+      ],
+    },
+    {
+      name: "azure",
+      working: {
+        url: azure(`${s.azureAccount}:${encodeURIComponent(s.azureKey)}@`, s.azurite.port),
+        env: {},
+      },
+      failing: [
+        {
+          what: "a wrong account key",
+          url: azure(`${s.azureAccount}:${encodeURIComponent(`${s.azureKey}Wrong`)}@`, s.azurite.port),
+          env: {},
+        },
+        {
+          what: "a SAS token in the environment the account does not take",
+          url: azure("", s.azurite.port),
+          env: { AZURE_STORAGE_SAS_TOKEN: `sv=2023-11-03&ss=q&srt=sco&sp=rwdlacup&sig=${s.secret}` },
+        },
+        {
+          what: "unreachable",
+          url: azure(`${s.azureAccount}:${encodeURIComponent(s.azureKey)}@`, s.closed),
+          env: {},
+        },
       ],
     },
     {

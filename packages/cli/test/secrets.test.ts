@@ -11,18 +11,25 @@ import { inspect, promisify } from "node:util";
 import { openTransport, Worker } from "@mailroom/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closedPort, sharedBrokerLock } from "../../adapter-amqp/test/helpers.ts";
+import { type Azurite, startAzurite } from "../../adapter-azure/test/azurite.ts";
 import { type MnsTestServer, startMnsServer } from "../../adapter-mns/src/testing/index.ts";
+import { deleteKeys, plainClient } from "../../adapter-redis/test/helpers.ts";
 import { type Emulator, startEmulator } from "../../adapter-sqs/test/helpers.ts";
 import { buildCli, type CliResult, cli, examples, started, workdir } from "./helpers.ts";
 import { type Connection, connections, handlersApp, recordingLogger } from "./secrets-targets.ts";
 
 /** Recognizable, and the same in any encoding a URL or a header could give it. */
 const SECRET = `MrSecret${randomBytes(8).toString("hex")}`;
+/** Azure account keys are base64: this one is the secret's, and is scanned for too. */
+const AZURE_KEY = Buffer.from(`${SECRET}-azure-account-key`).toString("base64");
+const AZURE_ACCOUNT = "mrsecrets";
 const rabbitUser = `mr-secrets-${process.pid}`;
 const ctl = (...args: string[]) => promisify(execFile)("rabbitmqctl", ["-q", ...args], { timeout: 60_000 });
 
 let sqs: Emulator;
 let mns: MnsTestServer;
+let azurite: Azurite;
+const redis = plainClient();
 let targets: Connection[] = [];
 const sqliteDir = mkdtempSync(join(tmpdir(), "mailroom-secrets-"));
 
@@ -33,13 +40,37 @@ beforeAll(async () => {
   await ctl("add_vhost", rabbitUser);
   await ctl("add_user", rabbitUser, SECRET);
   await ctl("set_permissions", "-p", rabbitUser, rabbitUser, ".*", ".*", ".*");
+  // A Redis user whose password is the secret.
+  await redis.connect();
+  await redis.call("ACL", "SETUSER", rabbitUser, "on", `>${SECRET}`, "~*", "&*", "+@all");
+  // Azurite knows the accounts AZURITE_ACCOUNTS names, read when it starts.
+  process.env.AZURITE_ACCOUNTS = `${AZURE_ACCOUNT}:${AZURE_KEY}`;
+  try {
+    azurite = await startAzurite();
+  } finally {
+    delete process.env.AZURITE_ACCOUNTS;
+  }
   sqs = await startEmulator();
   mns = await startMnsServer({ credentials: [{ accessKeyId: "mr-secrets-key", accessKeySecret: SECRET }] });
-  targets = connections({ secret: SECRET, rabbitUser, sqs, mns, closed: await closedPort(), dir: sqliteDir });
+  targets = connections({
+    secret: SECRET,
+    rabbitUser,
+    sqs,
+    mns,
+    azurite,
+    azureAccount: AZURE_ACCOUNT,
+    azureKey: AZURE_KEY,
+    closed: await closedPort(),
+    dir: sqliteDir,
+  });
 }, 120_000);
 afterAll(async () => {
   await ctl("delete_user", rabbitUser).catch(() => {});
   await ctl("delete_vhost", rabbitUser).catch(() => {});
+  await redis.call("ACL", "DELUSER", rabbitUser).catch(() => {});
+  await deleteKeys(redis, `mr-secrets-${process.pid}`).catch(() => {});
+  redis.disconnect();
+  await azurite?.stop();
   rmSync(sqliteDir, { recursive: true, force: true });
   await sqs?.stop();
   await mns?.close();
@@ -47,8 +78,10 @@ afterAll(async () => {
 
 /** Fail with where the secret showed, and a little of what was around it. */
 function expectNoSecret(what: string, text: string): void {
-  const at = text.indexOf(SECRET);
-  if (at >= 0) expect.fail(`${what} shows the secret: …${text.slice(Math.max(0, at - 120), at + 60)}…`);
+  for (const secret of [SECRET, AZURE_KEY, encodeURIComponent(AZURE_KEY)]) {
+    const at = text.indexOf(secret);
+    if (at >= 0) expect.fail(`${what} shows the secret: …${text.slice(Math.max(0, at - 120), at + 60)}…`);
+  }
 }
 
 function expectClean(what: string, r: CliResult): void {
@@ -67,12 +100,13 @@ async function listedCommands(cwd: string): Promise<string[]> {
   return [...names(top.stdout).filter((n) => n !== "dlq"), ...names(dlq.stdout).map((n) => `dlq ${n}`)];
 }
 
+const TRANSPORTS = ["rabbitmq", "sqs", "mns", "redis", "azure", "sqlite"];
 const exercised = new Set<string>();
 const handlers = join(examples, "handlers");
 const debug = { MAILROOM_LOG_LEVEL: "debug" };
 
 describe("secrets never show: every command", () => {
-  for (const name of ["rabbitmq", "sqs", "mns", "sqlite"]) {
+  for (const name of TRANSPORTS) {
     it(`every command on ${name}, with the secret in its URL or environment, prints it nowhere (output, logs, --json, /metrics, /healthz)`, async () => {
       const target = targets.find((t) => t.name === name)!;
       const { dir } = workdir();
@@ -141,7 +175,7 @@ describe("secrets never show: every command", () => {
 
 // One at a time: the API half sets each connection's environment in this process.
 describe("secrets never show: failing connections", () => {
-  for (const name of ["rabbitmq", "sqs", "mns", "sqlite"]) {
+  for (const name of TRANSPORTS) {
     it(`a failing connection to ${name} (refused or unreachable) shows the secret nowhere: CLI output, worker logs, thrown errors with their causes`, async () => {
       const target = targets.find((t) => t.name === name)!;
       const { dir } = workdir();
