@@ -178,10 +178,13 @@ async function authenticate(client: Redis, username: string | undefined, passwor
   } catch (error) {
     // A server without a password answers so to AUTH <password>; ioredis goes on, and so do we.
     if (isReply(error) && /without any password configured/i.test((error as Error).message)) return;
-    if (!isReply(error)) throw error;
+    // No cause: ioredis's errors for AUTH carry the command's arguments, the password among them,
+    // and whoever logs or inspects the error with its causes would show it.
+    if (!isReply(error)) {
+      throw new TransportError(`Redis at ${where}: AUTH failed: ${(error as Error).message}`);
+    }
     throw new RefusedError(
       `Redis at ${where} refused the credentials of the URL (${(error as Error).message}); check the user name and password`,
-      { cause: error },
     );
   }
 }
