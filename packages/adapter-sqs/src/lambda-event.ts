@@ -36,3 +36,30 @@ export interface SqsBatchResponse {
 export interface LambdaContextLike {
   getRemainingTimeInMillis?: () => number;
 }
+
+const RECORD_STRINGS = ["messageId", "receiptHandle", "body", "eventSourceARN", "awsRegion"] as const;
+
+/**
+ * What is wrong with `event` as an SQS event, or undefined when it is one: a `Records` array of
+ * records carrying the fields `toLambda` reads. Lambda always sends them; a function wired to
+ * another trigger, or a hand-made test event, may not.
+ */
+export function notAnSqsEvent(event: unknown): string | undefined {
+  const records = (event as { Records?: unknown } | null | undefined)?.Records;
+  if (!Array.isArray(records)) return "it has no Records array";
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i] as Record<string, unknown> | null;
+    if (typeof record !== "object" || record === null) return `record ${i} is not an object`;
+    for (const field of RECORD_STRINGS) {
+      if (typeof record[field] !== "string") return `record ${i} has no string "${field}"`;
+    }
+    if (typeof record.attributes !== "object" || record.attributes === null) {
+      return `record ${i} has no "attributes"`;
+    }
+    const attributes = record.messageAttributes;
+    if (attributes !== undefined && (typeof attributes !== "object" || attributes === null)) {
+      return `record ${i} has "messageAttributes" that are not an object`;
+    }
+  }
+  return undefined;
+}

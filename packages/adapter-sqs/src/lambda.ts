@@ -3,6 +3,7 @@ import type { App, Outgoing, Publisher, PublishOptions } from "@mailroom/core";
 // The narrow door: a cold start loads push dispatch and decoding, not all of core.
 import {
   type Codec,
+  ConfigError,
   dispatch,
   jsonCodec,
   logsPending,
@@ -13,7 +14,13 @@ import {
 import type { RequestCounter } from "./counter.ts";
 import { AttemptCounting } from "./counting.ts";
 import { type DeliveryScope, type SqsDelivery, toDelivery } from "./delivery.ts";
-import type { LambdaContextLike, SqsBatchResponse, SqsLambdaEvent, SqsLambdaRecord } from "./lambda-event.ts";
+import {
+  type LambdaContextLike,
+  notAnSqsEvent,
+  type SqsBatchResponse,
+  type SqsLambdaEvent,
+  type SqsLambdaRecord,
+} from "./lambda-event.ts";
 import { received } from "./message.ts";
 import type { SqsQueue } from "./queue.ts";
 
@@ -98,6 +105,12 @@ export function toLambda(app: App, options: ToLambdaOptions = {}): SqsLambdaHand
   };
 
   return async function sqsHandler(event, context) {
+    const wrong = notAnSqsEvent(event);
+    if (wrong) {
+      throw new ConfigError(
+        `toLambda got an event that is not an SQS event (${wrong}); check that the function's trigger is an SQS event source mapping`,
+      );
+    }
     const records = event.Records;
     if (records.length === 0) return { batchItemFailures: [] };
     const first = records[0]!;

@@ -94,7 +94,11 @@ export function received(
       headers: {},
     };
   }
-  if (!meta.publishedAt && sentTimestamp) meta.publishedAt = new Date(Number(sentTimestamp));
+  if (!meta.publishedAt && sentTimestamp) {
+    // SQS always sends a number; a hand-made event may not, and an Invalid Date breaks every copy.
+    const sent = new Date(Number(sentTimestamp));
+    if (!Number.isNaN(sent.getTime())) meta.publishedAt = sent;
+  }
   const count = Number(receiveCount);
   return {
     messageId,

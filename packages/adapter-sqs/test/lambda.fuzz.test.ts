@@ -15,15 +15,19 @@ beforeAll(async () => {
 });
 afterAll(() => emu.stop());
 
-/** Characters SQS accepts in bodies and attribute values (it refuses the rest on send). */
+/**
+ * Characters SQS accepts in bodies and attribute values (it refuses the rest on send). SQS also
+ * takes U+10000–U+10FFFF; fauxqs 2.4 refuses them, so they are left out here.
+ */
 const sqsText = (max = 200) =>
   fc
     .string({ unit: "binary", maxLength: max })
-    .map((s) => s.replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, ""));
+    .map((s) => s.replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD]/gu, ""));
 
 const names = fc.constantFrom("fz_ack", "fz_dead", "fz_publish", "fz_nobody", "");
+/** SQS refuses an empty body on send, so no event carries one. */
 const body = fc.oneof(
-  sqsText(),
+  sqsText().filter((text) => text.length > 0),
   fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
   fc.record({ name: names, data: fc.jsonValue({ maxDepth: 3 }) }).map((v) => JSON.stringify(v)),
   fc
