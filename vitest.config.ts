@@ -10,6 +10,7 @@ export default defineConfig({
       "examples/**/*.test.ts",
       "functions/**/*.test.ts",
       "infra/**/*.test.ts",
+      "chaos/test/**/*.test.ts",
     ],
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -67,10 +67,15 @@ export class PrivateRabbitNode {
     return `amqp://guest:guest@127.0.0.1:${this.port}`;
   }
 
-  /** Stop the node (its data stays on disk) and start it again; resolves once it serves clients. */
+  /**
+   * Restart the broker: `stop_app` (every connection dropped, queues and message store closed)
+   * and `start_app` (queues recovered from disk); resolves once it serves clients. The Erlang VM
+   * stays up, which saves the VM's boot (15–25 s on a small machine).
+   */
   async restart(): Promise<void> {
-    await this.#shutdown();
-    await this.#boot();
+    await this.#ctl("stop_app");
+    await this.#ctl("start_app");
+    await this.#ctl("await_startup", "--timeout", "60");
   }
 
   /** Freeze the Erlang VM for `ms` (SIGSTOP), then let it run again (SIGCONT). */
