@@ -90,10 +90,15 @@ export function planRun(options: PlanOptions): ChaosPlan {
     });
   }
   const poison = Array.from({ length: poisonCount }, (_, i) => poisonBody(i, options.binaryBodies));
-  const kinds: ChaosEvent["kind"][] = Array.from({ length: options.kills ?? 3 }, () => "kill" as const);
-  if (options.restartBroker) kinds.push("restart-broker");
-  if (options.stallBroker) kinds.push("stall-broker");
-  const events = kinds.map((kind) => ({ kind, at: 0.1 + random() * 0.75 })).sort((a, b) => a.at - b.at);
+  // Kills between 10% and 60% of the run, the broker's turn between 60% and 90%: a restart takes
+  // seconds, and kills planned after it could find the work already done.
+  const events: ChaosEvent[] = Array.from({ length: options.kills ?? 3 }, () => ({
+    kind: "kill" as const,
+    at: 0.1 + random() * 0.5,
+  }));
+  if (options.restartBroker) events.push({ kind: "restart-broker", at: 0.6 + random() * 0.3 });
+  if (options.stallBroker) events.push({ kind: "stall-broker", at: 0.6 + random() * 0.3 });
+  events.sort((a, b) => a.at - b.at);
   return { items, poison, events };
 }
 
