@@ -55,18 +55,26 @@ export class SqliteStore implements LocalStore {
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path === ":memory:" ? path : resolve(path);
-    if (this.path !== ":memory:") mkdirSync(dirname(this.path), { recursive: true });
     const sync = (options.sync ?? "normal").toUpperCase();
     if (!["NORMAL", "FULL", "OFF"].includes(sync))
       throw new ConfigError(`sqlite sync must be normal, full or off, not "${options.sync}"`);
-    // Loaded here, not at import: code that never opens a SQLite queue (a cloud function) never loads it.
-    const { DatabaseSync } = process.getBuiltinModule("node:sqlite");
-    this.#db = new DatabaseSync(this.path, { timeout: 10_000 });
-    // A larger WAL between checkpoints: every checkpoint syncs the file, and a busy queue commits
-    // twice per received batch (take, then the coalesced acks).
-    this.#db.exec(
-      `PRAGMA journal_mode = WAL; PRAGMA synchronous = ${sync}; PRAGMA wal_autocheckpoint = 10000;`,
-    );
+    try {
+      if (this.path !== ":memory:") mkdirSync(dirname(this.path), { recursive: true });
+      // Loaded here, not at import: code that never opens a SQLite queue (a cloud function) never loads it.
+      const { DatabaseSync } = process.getBuiltinModule("node:sqlite");
+      this.#db = new DatabaseSync(this.path, { timeout: 10_000 });
+      // A larger WAL between checkpoints: every checkpoint syncs the file, and a busy queue commits
+      // twice per received batch (take, then the coalesced acks).
+      this.#db.exec(
+        `PRAGMA journal_mode = WAL; PRAGMA synchronous = ${sync}; PRAGMA wal_autocheckpoint = 10000;`,
+      );
+    } catch (error) {
+      // A path that cannot hold a queue is the configuration's to fix, not a crash.
+      throw new ConfigError(
+        `cannot open the SQLite queue ${this.path}: ${(error as Error).message}; check that its folder can be made and the file is a Mailroom queue`,
+        { cause: error },
+      );
+    }
     openSchema(this.#db);
     this.#pollMs = options.pollMs ?? 50;
     this.#statements = prepareStatements(this.#db);
