@@ -1,5 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import { ConfigError, MailroomError } from "@mailroom/core";
+import { decodeTextBody } from "@mailroom/core/transport";
 import { MAX_MESSAGE_BYTES } from "./limits.ts";
 
 /**
@@ -31,7 +32,6 @@ export class AzureMessageTooLargeError extends MailroomError {
   }
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 // Characters XML 1.0 cannot carry, even escaped: a text body holding one cannot be sent as text.
 const NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
@@ -61,19 +61,12 @@ export function encodeBody(body: Uint8Array, encoding: BodyEncoding, maxBytes = 
 }
 
 /**
- * The bytes of a received message text. In `auto` mode a text is base64 when it is non-empty
- * canonical base64 (a JSON body such as `{"name":…}` never is), else it is taken as UTF-8 text.
+ * Bytes of a received message text. In `auto` mode a text is base64 when it is non-empty
+ * canonical base64 (so `{"name":…}` from another producer stays text), else UTF-8 (core's rule).
  */
 export function decodeBody(
   text: string,
   encoding: ReceiveEncoding,
 ): { bytes: Uint8Array; encoding: BodyEncoding } {
-  const asBase64 =
-    encoding === "base64" ||
-    (encoding === "auto" && text.length > 0 && text.length % 4 === 0 && BASE64.test(text));
-  if (asBase64) {
-    const bytes = Buffer.from(text, "base64");
-    if (encoding === "base64" || bytes.toString("base64") === text) return { bytes, encoding: "base64" };
-  }
-  return { bytes: Buffer.from(text, "utf8"), encoding: "text" };
+  return decodeTextBody(text, encoding);
 }

@@ -1,42 +1,19 @@
-import { isUtf8 } from "node:buffer";
 import {
   type Codec,
-  codecForCopy,
+  deadLetterBody as coreDeadLetterBody,
   type DeadLetterFacts,
   type DecodeFailure,
-  deadLetterHeaders,
   type Envelope,
-  isDecodeFailure,
+  reencodeWithHeaders,
 } from "@mailroom/core/push";
 
-/** Key of the JSON wrapper that carries an undecodable body into the dead-letter queue. */
-export const POISON_KEY = "mailroom-dead-letter";
+// MNS has no message attributes: copies carry their facts in the body, and an undecodable body
+// is wrapped for the dead-letter queue. The rules are core's, shared with Azure Storage Queues.
+export { POISON_KEY, type PoisonFacts, unwrapPoison } from "@mailroom/core/push";
 
-/** The facts a poison wrapper stores beside the original bytes (MNS has no message attributes). */
-export interface PoisonFacts {
-  reason: string;
-  attempts: number;
-  deadLetteredAt: string;
-  originalQueue: string;
-  id?: string | undefined;
-}
-
-/**
- * Re-encode an envelope with new headers (the `not-before`, attempt and dead-letter facts ride
- * in the body's embedded metadata, since MNS has no message attributes). A message that came as a
- * CloudEvent, or with bytes as data, stays a CloudEvent (`codecForCopy`).
- */
+/** Re-encode an envelope with new headers (the `not-before`, attempt and dead-letter facts ride in the body). */
 export function reencode(codec: Codec, envelope: Envelope, headers: Record<string, string>): Uint8Array {
-  return codecForCopy(envelope, codec).encode({
-    id: envelope.id,
-    name: envelope.name,
-    data: envelope.data,
-    publishedAt: envelope.publishedAt,
-    parentId: envelope.parentId,
-    correlationId: envelope.correlationId,
-    replyTo: envelope.replyTo,
-    headers,
-  }).body;
+  return reencodeWithHeaders(codec, envelope, headers);
 }
 
 /** A dead-letter body and whether it is plain JSON text (then it is sent as text, not base64, to stay small). */
@@ -45,45 +22,12 @@ export interface DeadLetterBody {
   text: boolean;
 }
 
-/**
- * The dead-letter body: a decodable envelope is re-encoded with core's `deadLetterHeaders`; an
- * undecodable one is wrapped as `{ "mailroom-dead-letter": { reason, … }, "text": "…" }` (or
- * `"base64"` for bytes that are not UTF-8) so the original bytes survive for redrive.
- */
+/** The dead-letter body (core's `deadLetterBody`); a poison wrapper is JSON text. */
 export function deadLetterBody(
   codec: Codec,
   envelope: Envelope | DecodeFailure,
   facts: DeadLetterFacts,
 ): DeadLetterBody {
-  if (!isDecodeFailure(envelope)) {
-    return { body: reencode(codec, envelope, deadLetterHeaders(envelope.headers, facts)), text: false };
-  }
-  const original = Buffer.from(envelope.body.buffer, envelope.body.byteOffset, envelope.body.byteLength);
-  const stored: PoisonFacts = {
-    reason: facts.reason,
-    attempts: facts.attempts,
-    deadLetteredAt: (facts.at ?? new Date()).toISOString(),
-    originalQueue: facts.queue,
-    id: envelope.meta.id,
-  };
-  const wrapper = {
-    [POISON_KEY]: stored,
-    ...(isUtf8(original) ? { text: original.toString("utf8") } : { base64: original.toString("base64") }),
-  };
-  return { body: new TextEncoder().encode(JSON.stringify(wrapper)), text: true };
-}
-
-/** The original bytes inside a poison wrapper, or undefined when `text` is not one. */
-export function unwrapPoison(
-  text: string,
-): { facts: Partial<PoisonFacts>; original: Uint8Array } | undefined {
-  if (!text.startsWith(`{"${POISON_KEY}"`)) return undefined;
-  try {
-    const w = JSON.parse(text) as { [POISON_KEY]: PoisonFacts; text?: string; base64?: string };
-    const original =
-      typeof w.text === "string" ? Buffer.from(w.text, "utf8") : Buffer.from(w.base64 ?? "", "base64");
-    return { facts: w[POISON_KEY], original };
-  } catch {
-    return undefined;
-  }
+  const { body, wrapped } = coreDeadLetterBody(codec, envelope, facts);
+  return { body, text: wrapped };
 }

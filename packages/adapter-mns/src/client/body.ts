@@ -1,10 +1,9 @@
+import { decodeTextBody } from "@mailroom/core/push";
 /** How message bodies are written: `base64` (the default, safe for any bytes) or `text` (UTF-8, XML-escaped). */
 export type BodyEncoding = "base64" | "text";
 
 /** How received bodies are read: `auto` (base64 when the body is canonical base64, else text), `base64` or `text`. */
 export type ReceiveEncoding = "auto" | "base64" | "text";
-
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
  * The text to put in `<MessageBody>`. The SDK writes it into the XML as is, so `text` bodies
@@ -22,21 +21,14 @@ export function storedSize(body: Uint8Array, encoding: BodyEncoding): number {
 }
 
 /**
- * Bytes of a received `<MessageBody>` (already XML-unescaped). In `auto` mode a body is base64
- * when it is non-empty canonical base64 (so `{"name":…}` from another producer stays text).
+ * Bytes of a received message text. In `auto` mode a text is base64 when it is non-empty
+ * canonical base64 (so `{"name":…}` from another producer stays text), else UTF-8 (core's rule).
  */
 export function decodeBody(
   text: string,
   encoding: ReceiveEncoding,
 ): { bytes: Uint8Array; encoding: BodyEncoding } {
-  const asBase64 =
-    encoding === "base64" ||
-    (encoding === "auto" && text.length > 0 && text.length % 4 === 0 && BASE64.test(text));
-  if (asBase64) {
-    const bytes = Buffer.from(text, "base64");
-    if (encoding === "base64" || bytes.toString("base64") === text) return { bytes, encoding: "base64" };
-  }
-  return { bytes: Buffer.from(text, "utf8"), encoding: "text" };
+  return decodeTextBody(text, encoding);
 }
 
 /** Escape `&`, `<` and `>` for XML element content. */
