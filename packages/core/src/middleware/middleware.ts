@@ -1,5 +1,6 @@
-import type { Envelope } from "../envelope.ts";
+import type { DecodeFailure, Envelope } from "../envelope.ts";
 import type { Context } from "../runtime/context.ts";
+import type { Outcome } from "../runtime/outcome.ts";
 
 /** What middleware sees and may change while one message is handled. */
 export interface HandlerRequest {
@@ -47,6 +48,40 @@ export interface Middleware {
    */
   aroundBatch?(requests: readonly HandlerRequest[], next: () => Promise<void>): Promise<void>;
   onError?(request: HandlerRequest): void | Promise<void>;
+  /**
+   * Told once per delivery with its final outcome — in the Worker once it was settled with the
+   * transport (or settling failed), in push dispatch as its settle starts — also for deliveries
+   * settled without a handler run (an undecodable body, a schema failure, an unknown name, too
+   * many attempts, a message not due yet, one given back on stop), and once per item of a batch
+   * handler. Called only on the app's middleware (`app.use`, `createApp({ middleware })`); a
+   * handler's own middleware is not told. Synchronous and on the runtime's path: keep it cheap.
+   * What it throws is ignored. A middleware with only this hook adds no layer around handlers.
+   */
+  settled?(message: SettledMessage): void;
+}
+
+/** What `Middleware.settled` is told about one delivery. Times are epoch ms. */
+export interface SettledMessage {
+  readonly envelope: Envelope | DecodeFailure;
+  /** The final outcome, as settled (errors already turned into outcomes). */
+  readonly outcome: Outcome;
+  /** When the runtime received the delivery (Worker: its receive; push: the invocation). */
+  readonly receivedAt: number;
+  /** When its run began (triage, then validation, middleware and handler). */
+  readonly startedAt: number;
+  /** When it was settled (push: when its settle started). */
+  readonly finishedAt: number;
+}
+
+/** True when a middleware has a hook that wraps handler runs (`settled` alone does not). */
+export function wrapsHandlers(m: Middleware): boolean {
+  return (
+    m.before !== undefined ||
+    m.after !== undefined ||
+    m.around !== undefined ||
+    m.aroundBatch !== undefined ||
+    m.onError !== undefined
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { App, Registration } from "../app.ts";
-import type { Middleware } from "../middleware/middleware.ts";
+import { type Middleware, wrapsHandlers } from "../middleware/middleware.ts";
 
 /** Composed middleware per registration: the app's (outermost first), then the handler's own. */
 const layerCache = new WeakMap<Registration, readonly Middleware[]>();
@@ -8,7 +8,8 @@ const layerCache = new WeakMap<Registration, readonly Middleware[]>();
 export function layersOf(app: App, reg: Registration): readonly Middleware[] {
   let layers = layerCache.get(reg);
   if (!layers) {
-    layers = [...app.middleware, ...reg.middleware];
+    // A middleware that only observes settled messages is no layer: plain handlers keep their fast path.
+    layers = [...app.middleware, ...reg.middleware].filter(wrapsHandlers);
     layerCache.set(reg, layers);
   }
   return layers;

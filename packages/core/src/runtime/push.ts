@@ -9,6 +9,7 @@ import type { Runtime } from "./context.ts";
 import { isDone, type Outcome, SKIPPED } from "./outcome.ts";
 import { logOutcome } from "./outcome-log.ts";
 import { decideNow, decideWith, settle, triage } from "./process.ts";
+import { observesSettled, tellSettled } from "./settled.ts";
 
 /** One delivery's result in push mode. */
 export interface DispatchResult {
@@ -73,12 +74,14 @@ export async function dispatch(
   const runtime = pushRuntime(app, options);
   const log = options.logOutcomes ?? true;
   const results: DispatchResult[] = new Array(deliveries.length);
+  const receivedAt = observesSettled(app) ? Date.now() : undefined;
   /** Record and log the outcome, then settle; the promise rejects with what the transport threw. */
   const settleOne = (i: number, outcome: Outcome): Promise<void> => {
     const delivery = deliveries[i]!;
     results[i] = { delivery, outcome };
     try {
       if (log) logOutcome(runtime.logger, delivery.envelope, outcome);
+      if (receivedAt !== undefined) tellSettled(app, delivery.envelope, outcome, receivedAt, receivedAt);
       return settle(delivery, outcome);
     } catch (error) {
       return Promise.reject(error);

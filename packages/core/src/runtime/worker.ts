@@ -11,6 +11,7 @@ import { HeldDeliveries } from "./held.ts";
 import { isDone, type Outcome } from "./outcome.ts";
 import { logOutcome } from "./outcome-log.ts";
 import { decideNow, logSettleFailure, settle, triage } from "./process.ts";
+import { observesSettled, tellSettled } from "./settled.ts";
 import { WorkerStats } from "./stats.ts";
 
 /**
@@ -128,6 +129,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly #queue: Delivery[] = [];
   readonly #busyGroups = new Set<string>();
   readonly #batches = new Map<string, Batch>();
+  /** When each held delivery was received; kept only while app middleware observes `settled`. */
+  readonly #receivedAt = new WeakMap<Delivery, number>();
   #running = 0;
   #reserved = 0;
   #loopsWaitingForCapacity = 0;
@@ -338,6 +341,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
       if (deliveries.length > 0) {
         this.stats.received += deliveries.length;
         if (this.listenerCount("received") > 0) this.#emitSafely("received", deliveries.length);
+        if (observesSettled(this.#app)) {
+          for (const d of deliveries) this.#receivedAt.set(d, this.stats.lastReceiveAt);
+        }
         for (const d of deliveries) this.#accept(d);
         this.#pump();
       } else if (this.#untilEmpty && this.held === 0 && (await this.#isEmpty())) {
@@ -516,6 +522,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #released(delivery: Delivery, outcome: Outcome): void {
     this.#held.delete(delivery);
     this.stats.count(outcome);
+    const now = Date.now();
+    tellSettled(this.#app, delivery.envelope, outcome, this.#receivedAt.get(delivery) ?? now, now);
     this.#emitSafely("settled", { envelope: delivery.envelope, outcome, durationMs: 0 });
     this.#wakeWaiters();
   }
@@ -537,6 +545,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#held.delete(delivery);
     this.stats.count(outcome);
     this.stats.lastSettledAt = Date.now();
+    tellSettled(this.#app, delivery.envelope, outcome, this.#receivedAt.get(delivery) ?? started, started);
     if (this.#logOutcomes) {
       try {
         logOutcome(this.#logger, delivery.envelope, outcome);

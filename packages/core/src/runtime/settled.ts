@@ -1,0 +1,33 @@
+import type { App } from "../app.ts";
+import type { DecodeFailure, Envelope } from "../envelope.ts";
+import type { SettledMessage } from "../middleware/middleware.ts";
+import type { Outcome } from "./outcome.ts";
+
+/** True when some app middleware wants `settled` (runtimes then keep receive times). */
+export function observesSettled(app: App): boolean {
+  for (const m of app.middleware) if (m.settled) return true;
+  return false;
+}
+
+/**
+ * Tell the app's middleware with a `settled` hook that a delivery was settled. Shared by the
+ * Worker and push dispatch; costs a loop over the app's middleware when none listens. Never throws.
+ */
+export function tellSettled(
+  app: App,
+  envelope: Envelope | DecodeFailure,
+  outcome: Outcome,
+  receivedAt: number,
+  startedAt: number,
+): void {
+  let message: SettledMessage | undefined;
+  for (const m of app.middleware) {
+    if (!m.settled) continue;
+    message ??= { envelope, outcome, receivedAt, startedAt, finishedAt: Date.now() };
+    try {
+      m.settled(message);
+    } catch {
+      // An observer must never change what happened to a message.
+    }
+  }
+}
