@@ -3,6 +3,7 @@ export { localCommand } from "./commands/local.ts";
 export { type RunSummary, runCommand } from "./commands/run.ts";
 export { sendCommand } from "./commands/send.ts";
 export { statsCommand } from "./commands/stats.ts";
+export { renderLineage, type TraceOptions, traceCommand } from "./commands/trace.ts";
 export { CliError, ExitCode } from "./errors.ts";
 export { appFromHandlers, isHandlerFile, loadHandlers, resolveHandlersDir } from "./handlers.ts";
 export { type MessageEntry, parseMessages, readMessages } from "./messages.ts";

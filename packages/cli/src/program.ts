@@ -7,6 +7,7 @@ import { requestCommand } from "./commands/request.ts";
 import { runCommand } from "./commands/run.ts";
 import { sendCommand } from "./commands/send.ts";
 import { statsCommand } from "./commands/stats.ts";
+import { traceCommand } from "./commands/trace.ts";
 import { describeFailure, ExitCode } from "./errors.ts";
 import { type Output, stdio } from "./output.ts";
 
@@ -104,7 +105,19 @@ export function buildProgram(
       "--connect-timeout <duration>",
       "at start-up, how long to wait for a transport that is not reachable yet: 30s, 2m; 0 = fail at once (env MAILROOM_CONNECT_TIMEOUT; default: 60s)",
     )
+    .option(
+      "--log-messages <path>",
+      "record every settled message (id, name, parent, outcome, reason, times) to this SQLite message log, for mailroom trace (env MAILROOM_MESSAGE_LOG)",
+    )
     .action(async (o) => exit(await runCommand({ ...o, argv: runArgs(argv) }, io)));
+
+  program
+    .command("trace")
+    .description("print a message's ancestors and descendants from the message log, with their outcomes")
+    .argument("<messageId>", "the id of a message handled with run --log-messages")
+    .option("--log <path>", "the message log (default: $MAILROOM_MESSAGE_LOG, else ./.mailroom/messages.db)")
+    .option("--json", "the lineage as one JSON object: ancestors, message, descendants")
+    .action(async (id: string, o) => exit(await traceCommand(id, o, io)));
 
   program
     .command("bridge")

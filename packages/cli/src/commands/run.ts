@@ -15,6 +15,7 @@ import { type Output, stdio } from "../output.ts";
 import { openCliTransport, transportUrl } from "../transport.ts";
 import { bannerLine, PRINTED_FROM_EVENTS, reportWorker } from "./run-report.ts";
 import { supervise, WORKER_INDEX_ENV } from "./supervise.ts";
+import { MESSAGE_LOG_ENV } from "./trace.ts";
 
 /** The environment variable that sets `--connect-timeout`. */
 export const CONNECT_TIMEOUT_ENV = "MAILROOM_CONNECT_TIMEOUT";
@@ -47,6 +48,12 @@ export interface RunOptions {
   connectTimeout?: string;
   /** Worker processes under a supervisor (`--workers N`). Default 1: this process is the worker. */
   workers?: number;
+  /**
+   * Record every settled message (id, name, parentId, outcome, reason, times) to the SQLite
+   * message log at this path, for `mailroom trace` and the dashboard. Default
+   * `$MAILROOM_MESSAGE_LOG`, else off.
+   */
+  logMessages?: string;
   /** The command's own arguments, for the supervisor to start each worker with. */
   argv?: string[];
 }
@@ -97,7 +104,13 @@ export async function runCommand(options: RunOptions, io: Output = stdio): Promi
     ? terminalLogger((line) => io.err(line), { level, skip: PRINTED_FROM_EVENTS })
     : undefined;
   const app = await appFromHandlers(resolveHandlersDir(options.handlers), "worker", logger);
-  const transport = await openCliTransport(url);
+  const logPath = options.logMessages ?? (process.env[MESSAGE_LOG_ENV] || undefined);
+  const messages = logPath === undefined ? undefined : await openMessageLog(logPath);
+  if (messages) app.use(messages.middleware);
+  const transport = await openCliTransport(url).catch(async (error: unknown) => {
+    await messages?.log.close();
+    throw error;
+  });
   const publisher = transport.publisher();
   try {
     const untilEmpty = options.untilEmpty ?? false;
@@ -150,7 +163,15 @@ export async function runCommand(options: RunOptions, io: Output = stdio): Promi
   } finally {
     await publisher.close();
     await transport.close();
+    await messages?.log.close();
   }
+}
+
+/** The message log of `--log-messages PATH`, loaded only when asked for. */
+async function openMessageLog(path: string) {
+  const { messageLog, sqliteMessageLog } = await import("@mailroom/core/message-log");
+  const log = sqliteMessageLog(path);
+  return { log, middleware: messageLog({ sink: log }) };
 }
 
 /**
