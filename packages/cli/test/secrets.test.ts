@@ -128,6 +128,7 @@ describe("secrets never show: every command", () => {
         "--json",
       ]);
       expect(sent.code, sent.stderr).toBe(0);
+      const log = join(dir, "messages.db");
       const drained = await run("run", [
         "run",
         "--handlers",
@@ -136,8 +137,15 @@ describe("secrets never show: every command", () => {
         url,
         "--until-empty",
         "--json",
+        "--log-messages",
+        log,
       ]);
       expect(drained.stdout).toContain('"type":"summary"');
+      const logged = /"id":"([^"]+)"/.exec(drained.stdout)?.[1];
+      expect(logged, drained.stdout).toBeDefined();
+      const traced = await run("trace", ["trace", logged!, "--log", log]);
+      expect(traced.code, traced.stderr).toBe(0);
+      await run("trace", ["trace", logged!, "--log", log, "--json"]);
       const bridged = join(dir, "bridged.db");
       // Independent of each other: at once, to keep the test short.
       const [stats] = await Promise.all([
