@@ -1,3 +1,4 @@
+export { type AsyncApiOptions, asyncapiCommand } from "./commands/asyncapi.ts";
 export { dlqListCommand, dlqRedriveCommand } from "./commands/dlq.ts";
 export { localCommand } from "./commands/local.ts";
 export { type RunSummary, runCommand } from "./commands/run.ts";

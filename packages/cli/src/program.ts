@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { asyncapiCommand } from "./commands/asyncapi.ts";
 import { bridgeCommand } from "./commands/bridge.ts";
 import { dlqListCommand, dlqRedriveCommand } from "./commands/dlq.ts";
 import { localCommand } from "./commands/local.ts";
@@ -67,6 +68,8 @@ export function buildProgram(
     .description("Run Mailroom message handlers locally, as a worker, and manage the queue.")
     .version(version(), "-V, --version", "print the version")
     .showHelpAfterError("(run with --help for usage)")
+    // `mailroom asyncapi --version V` is the document's version: the program's own options come before the command.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
 
@@ -118,6 +121,18 @@ export function buildProgram(
     .option("--log <path>", "the message log (default: $MAILROOM_MESSAGE_LOG, else ./.mailroom/messages.db)")
     .option("--json", "the lineage as one JSON object: ancestors, message, descendants")
     .action(async (id: string, o) => exit(await traceCommand(id, o, io)));
+
+  program
+    .command("asyncapi")
+    .description(
+      "print the AsyncAPI 3.0 document of the handlers: a channel, receive operation and message per handler",
+    )
+    .option("--handlers <dir>", HANDLERS_HELP)
+    .option("--out <file>", "write the document (JSON) to this file instead of stdout")
+    .option("--title <text>", "the document's info.title (default: Mailroom handlers)")
+    .option("--version <version>", "the document's info.version (default: 1.0.0)")
+    .option("--transport <url>", `${TRANSPORT_HELP}; only read, for the queue the channels are on`)
+    .action(async (o) => exit(await asyncapiCommand(o, io)));
 
   program
     .command("bridge")
