@@ -6,7 +6,7 @@ import {
   type PublishOptions,
   TransportError,
 } from "@mailroom/core";
-import { dueAt, toEncodeInput } from "@mailroom/core/transport";
+import { dueAt, toEncodeInput, withProducerSpans } from "@mailroom/core/transport";
 import type { ChannelModel } from "amqplib";
 import { chooseHop } from "./buckets.ts";
 import {
@@ -74,6 +74,19 @@ export class AmqpPublisher implements Publisher, ChannelUser {
   async publish(messages: Outgoing[], options?: PublishOptions): Promise<void> {
     if (this.#closed) throw new ConfigError("this publisher is closed");
     if (messages.length === 0) return;
+    await withProducerSpans("amqp", this.#destinationName, messages, (traced) =>
+      this.#publish(traced, options),
+    );
+  }
+
+  /** `messaging.destination.name`: the exchange, or the queue a default-exchange send goes to. */
+  readonly #destinationName = (message: Outgoing): string => {
+    if (message.reply) return message.to ?? "";
+    const dest = destinationOf(message, this.#options);
+    return dest.exchange || dest.routingKey;
+  };
+
+  async #publish(messages: Outgoing[], options?: PublishOptions): Promise<void> {
     const now = Date.now();
     const due = dueAt(options, now);
     const delayMs = due === undefined ? 0 : due - now;

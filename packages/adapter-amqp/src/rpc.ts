@@ -6,7 +6,7 @@ import {
   TransportError,
   uuidv7,
 } from "@mailroom/core";
-import { toEncodeInput } from "@mailroom/core/transport";
+import { toEncodeInput, withProducerSpans } from "@mailroom/core/transport";
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
 import type { AmqpConnection, ChannelUser } from "./connection.ts";
 import { PublishRejectedError, RpcTimeoutError } from "./errors.ts";
@@ -63,23 +63,36 @@ export class RpcClient implements ChannelUser, Requester {
     const correlationId = uuidv7();
     const message: Outgoing = { name, data, correlationId, replyTo: REPLY_TO, headers: options.headers };
     if (options.to) message.to = options.to;
-    const wire = (options.codec ?? this.#options.codec).encode(toEncodeInput(message));
     const dest = destinationOf(message, this.#options);
-    // mandatory: a request no queue is bound for fails at once instead of waiting for its timeout.
-    const props = publishProperties(wire, { mandatory: true });
-    props.persistent = false;
-    return new Promise<R>((resolve, reject) => {
-      const timer = setTimeout(() => this.#fail(correlationId, new RpcTimeoutError(name, timeout)), timeout);
-      this.#pending.set(correlationId, { resolve: resolve as (v: unknown) => void, reject, timer });
-      options.signal?.addEventListener(
-        "abort",
-        () => this.#fail(correlationId, new Error(`request "${name}" aborted`)),
-        {
-          once: true,
-        },
-      );
-      ch.publish(dest.exchange, dest.routingKey, Buffer.from(wire.body), props);
-    });
+    let answer: Promise<R> | undefined;
+    // The request's producer span covers its send; its context goes out in the request's headers.
+    await withProducerSpans(
+      "amqp",
+      () => dest.exchange || dest.routingKey,
+      [message],
+      async ([traced]) => {
+        const wire = (options.codec ?? this.#options.codec).encode(toEncodeInput(traced!));
+        // mandatory: a request no queue is bound for fails at once instead of waiting for its timeout.
+        const props = publishProperties(wire, { mandatory: true });
+        props.persistent = false;
+        answer = new Promise<R>((resolve, reject) => {
+          const timer = setTimeout(
+            () => this.#fail(correlationId, new RpcTimeoutError(name, timeout)),
+            timeout,
+          );
+          this.#pending.set(correlationId, { resolve: resolve as (v: unknown) => void, reject, timer });
+          options.signal?.addEventListener(
+            "abort",
+            () => this.#fail(correlationId, new Error(`request "${name}" aborted`)),
+            {
+              once: true,
+            },
+          );
+          ch.publish(dest.exchange, dest.routingKey, Buffer.from(wire.body), props);
+        });
+      },
+    );
+    return answer!;
   }
 
   async close(): Promise<void> {

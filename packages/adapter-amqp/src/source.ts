@@ -47,6 +47,7 @@ export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
   #consuming = false;
   #redeclaring: Promise<void> | undefined;
   #prefetch: number;
+  #reconnectListener: (() => void) | undefined;
 
   constructor(conn: AmqpConnection, options: ResolvedOptions) {
     this.#conn = conn;
@@ -146,9 +147,20 @@ export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
     }
   }
 
+  /**
+   * Told each time the connection came back after it was lost. The Worker registers once it has
+   * connected, so every later connect is a reconnect.
+   */
+  onReconnect(listener: () => void): void {
+    if (this.#reconnectListener) this.#conn.off("connected", this.#reconnectListener);
+    this.#reconnectListener = listener;
+    this.#conn.on("connected", listener);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#reconnectListener) this.#conn.off("connected", this.#reconnectListener);
     this.#waiters.endAll();
     this.#conn.remove(this);
     const channel = this.#channel;

@@ -1,5 +1,12 @@
 import type { Codec, Outgoing, Publisher, PublishOptions } from "@mailroom/core";
-import { dueAt, planDelay, selfContained, toEncodeInput, withNotBefore } from "@mailroom/core/transport";
+import {
+  dueAt,
+  planDelay,
+  selfContained,
+  toEncodeInput,
+  withNotBefore,
+  withProducerSpans,
+} from "@mailroom/core/transport";
 import { type BodyEncoding, encodeBody } from "./body.ts";
 import type { StorageQueues } from "./client.ts";
 import { maxSendDelaySeconds, putMessage } from "./copies.ts";
@@ -54,8 +61,16 @@ export class AzureQueuePublisher implements Publisher {
     this.#ctx = ctx;
   }
 
-  async publish(messages: Outgoing[], options?: PublishOptions): Promise<void> {
-    if (messages.length === 0) return;
+  publish(messages: Outgoing[], options?: PublishOptions): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
+    return withProducerSpans("azure-queue", this.#queueOf, messages, (traced) =>
+      this.#publish(traced, options),
+    );
+  }
+
+  readonly #queueOf = (m: Outgoing): string => m.to ?? this.#ctx.queue;
+
+  async #publish(messages: Outgoing[], options?: PublishOptions): Promise<void> {
     const now = Date.now();
     const due = dueAt(options, now);
     const ready = messages.map((m) => {

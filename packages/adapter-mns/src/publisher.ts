@@ -1,5 +1,12 @@
 import { type Codec, ConfigError, type Outgoing, type Publisher, type PublishOptions } from "@mailroom/core";
-import { dueAt, planDelay, selfContained, toEncodeInput, withNotBefore } from "@mailroom/core/transport";
+import {
+  dueAt,
+  planDelay,
+  selfContained,
+  toEncodeInput,
+  withNotBefore,
+  withProducerSpans,
+} from "@mailroom/core/transport";
 import type { MnsClient, SendEntry } from "./client/client.ts";
 import { MnsError, MnsMessageTooLargeError } from "./client/errors.ts";
 import { MAX_DELAY_S } from "./limits.ts";
@@ -43,8 +50,14 @@ export class MnsPublisher implements Publisher {
     this.#ctx = ctx;
   }
 
-  async publish(messages: Outgoing[], options?: PublishOptions): Promise<void> {
-    if (messages.length === 0) return;
+  publish(messages: Outgoing[], options?: PublishOptions): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
+    return withProducerSpans("mns", this.#queueOf, messages, (traced) => this.#publish(traced, options));
+  }
+
+  readonly #queueOf = (m: Outgoing): string => m.to ?? this.#ctx.queue;
+
+  async #publish(messages: Outgoing[], options?: PublishOptions): Promise<void> {
     const now = Date.now();
     const plan = planDelay(dueAt(options, now), MAX_DELAY_S * 1000, now);
     const byQueue = new Map<string, Array<{ id: string; entry: SendEntry; size: number }>>();

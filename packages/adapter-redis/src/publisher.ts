@@ -1,5 +1,5 @@
 import type { Outgoing, Publisher, PublishOptions } from "@mailroom/core";
-import { dueAt, toEncodeInput } from "@mailroom/core/transport";
+import { dueAt, toEncodeInput, withProducerSpans } from "@mailroom/core/transport";
 import { redisFailure } from "./connection.ts";
 import { wireFields } from "./fields.ts";
 import { type StreamContext, scheduleFields } from "./stream.ts";
@@ -21,14 +21,20 @@ export class RedisPublisher implements Publisher {
     this.#ctx = ctx;
   }
 
-  async publish(messages: Outgoing[], options?: PublishOptions): Promise<void> {
-    if (messages.length === 0) return;
+  publish(messages: Outgoing[], options?: PublishOptions): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
+    return withProducerSpans("redis", this.#streamOf, messages, (traced) => this.#publish(traced, options));
+  }
+
+  readonly #streamOf = (m: Outgoing): string => m.to ?? this.#ctx.keys.stream;
+
+  async #publish(messages: Outgoing[], options?: PublishOptions): Promise<void> {
     const now = Date.now();
     const due = dueAt(options, now);
     const writes = messages.map((m) => {
       const wire = (m.codec ?? this.#ctx.codec).encode(toEncodeInput(m, new Date(now)));
       return {
-        stream: m.to ?? this.#ctx.keys.stream,
+        stream: this.#streamOf(m),
         fields: wireFields(wire, m.groupId),
         reply: m.reply === true,
       };

@@ -4,7 +4,7 @@ import {
   type SendMessageBatchRequestEntry,
 } from "@aws-sdk/client-sqs";
 import { type Codec, ConfigError, type Outgoing, type Publisher, type PublishOptions } from "@mailroom/core";
-import { dueAt, planDelay, toEncodeInput, withNotBefore } from "@mailroom/core/transport";
+import { dueAt, planDelay, toEncodeInput, withNotBefore, withProducerSpans } from "@mailroom/core/transport";
 import { packAttributes } from "./attributes.ts";
 import { toSqsBody } from "./body.ts";
 import { type FailedEntry, PublishFailedError } from "./errors.ts";
@@ -50,8 +50,14 @@ export class SqsPublisher implements Publisher {
     this.#defaultGroup = options.defaultGroupId;
   }
 
-  async publish(messages: Outgoing[], options?: PublishOptions): Promise<void> {
-    if (messages.length === 0) return;
+  publish(messages: Outgoing[], options?: PublishOptions): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
+    return withProducerSpans("sqs", this.#queueOf, messages, (traced) => this.#publish(traced, options));
+  }
+
+  readonly #queueOf = (m: Outgoing): string => m.to ?? this.#queue.name;
+
+  async #publish(messages: Outgoing[], options?: PublishOptions): Promise<void> {
     const now = Date.now();
     const plan = planDelay(dueAt(options, now), MAX_SEND_DELAY_MS, now);
     const byQueue = new Map<string | undefined, Outgoing[]>();

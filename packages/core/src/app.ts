@@ -129,6 +129,14 @@ export interface AppOptions {
    * Default: the transport's codec (JSON `{ name, data }`).
    */
   codec?: Codec;
+  /**
+   * OpenTelemetry tracing of this app's messages. Default true: when an OpenTelemetry SDK has
+   * registered a tracer provider, every handler run is a CONSUMER span `<name> process` that
+   * continues the message's `traceparent`, and what the handlers publish gets PRODUCER spans;
+   * without an SDK nothing is loaded or made. `false` turns the spans off for this app (handlers'
+   * publishes still carry the incoming `traceparent` on).
+   */
+  tracing?: boolean;
 }
 
 /** How an app names its messages. */
@@ -162,6 +170,8 @@ export class App {
   readonly unknownMessages: UnknownMessagePolicy;
   /** The app's codec (`createApp({ codec })`), if any. */
   readonly codec: Codec | undefined;
+  /** Whether the runtime traces this app's runs when an OpenTelemetry SDK is registered (`createApp({ tracing })`). */
+  readonly tracing: boolean;
   /** Every accepted name — handler names and their aliases — to its registration. */
   readonly #handlers = new Map<string, Registration>();
   #unknown: Registration | undefined;
@@ -181,6 +191,7 @@ export class App {
     this.middleware = [...(options.middleware ?? [])];
     this.unknownMessages = options.unknownMessages ?? "deadLetter";
     this.codec = options.codec;
+    this.tracing = options.tracing ?? true;
     this.#namePattern = options.names?.pattern ?? MESSAGE_NAME;
     for (const [alias, target] of Object.entries(options.names?.aliases ?? {})) {
       const list = this.#appAliases.get(target) ?? [];

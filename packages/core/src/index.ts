@@ -11,7 +11,12 @@ export * from "./errors.ts";
 export { uuidv7 } from "./ids.ts";
 export * from "./logger.ts";
 export * from "./middleware/idempotency.ts";
-export type { HandlerRequest, Middleware, SettledMessage } from "./middleware/middleware.ts";
+export type {
+  DispatchedInvocation,
+  HandlerRequest,
+  Middleware,
+  SettledMessage,
+} from "./middleware/middleware.ts";
 export * from "./middleware/tracing.ts";
 export * from "./retry.ts";
 export type { Context, SendOptions } from "./runtime/context.ts";

@@ -61,7 +61,10 @@ describe("redact under random secrets", () => {
         // Keys and signatures are base64 or URL-encoded: no spaces, no semicolons.
         fc
           .stringMatching(/^[A-Za-z0-9+/=%-]{8,88}$/)
-          .filter((v) => !"DefaultEndpointsProtocol=https;AccountName=acct;EndpointSuffix=core.windows.net".includes(v)),
+          .filter(
+            (v) =>
+              !"DefaultEndpointsProtocol=https;AccountName=acct;EndpointSuffix=core.windows.net".includes(v),
+          ),
         (value) => {
           const text = `DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=${value};EndpointSuffix=core.windows.net`;
           expect(redact(text)).not.toContain(value);

@@ -23,6 +23,7 @@ export * from "./runtime/process.ts";
 export * from "./runtime/push.ts";
 export * from "./runtime/requester.ts";
 export { type Validation, validate } from "./schema.ts";
+export { withProducerSpans } from "./tracing/producer.ts";
 export type * from "./transport.ts";
 export * from "./transports/local.ts";
 export * from "./transports/local-store.ts";

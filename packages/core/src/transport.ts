@@ -74,6 +74,12 @@ export interface Source {
    * acks, say). The Worker logs them with the app's logger and counts them as settle errors.
    */
   onBackgroundError?(listener: BackgroundErrorListener): void;
+  /**
+   * Register the one listener told each time the source lost its connection to the broker and
+   * got it back (consuming again). The Worker counts it (`reconnected` event, metrics). Optional:
+   * sources without a lasting connection (HTTP polling) have nothing to report.
+   */
+  onReconnect?(listener: () => void): void;
   close(): Promise<void>;
 }
 

@@ -58,6 +58,25 @@ export interface Middleware {
    * What it throws is ignored. A middleware with only this hook adds no layer around handlers.
    */
   settled?(message: SettledMessage): void;
+  /**
+   * Push dispatch only (`toLambda`, `toAliyunFC`, `toAzureFunction`): told once per invocation,
+   * after every delivery of it was settled (or its settle failed), with each delivery as
+   * `settled` sees it — per-invocation metrics (CloudWatch EMF) write their line here. Only on
+   * the app's middleware; synchronous; what it throws is ignored; adds no layer around handlers.
+   */
+  dispatched?(invocation: DispatchedInvocation): void;
+}
+
+/** What `Middleware.dispatched` is told about one push invocation. Times are epoch ms. */
+export interface DispatchedInvocation {
+  /** Every delivery of the invocation, in the order they were settled. */
+  readonly messages: readonly SettledMessage[];
+  /** Settles that failed (the provider delivers those messages again). */
+  readonly settleErrors: number;
+  /** When dispatch began. */
+  readonly startedAt: number;
+  /** When the last settle finished. */
+  readonly finishedAt: number;
 }
 
 /** What `Middleware.settled` is told about one delivery. Times are epoch ms. */

@@ -1,22 +1,15 @@
 import type { Tracer } from "@opentelemetry/api";
+import {
+  anythingRegistered,
+  extractFrom,
+  injectInto,
+  loadTraceApi,
+  messagingSystem,
+  TRACER_NAME,
+  traceApi,
+} from "../tracing/api.ts";
+import { consumerContext } from "../tracing/consumer.ts";
 import type { Middleware } from "./middleware.ts";
-
-type TraceApi = typeof import("@opentelemetry/api");
-
-// The OpenTelemetry API is loaded on first need, not at import: a function's cold start that
-// traces nothing never pays for it.
-let api: TraceApi | undefined;
-let loading: Promise<TraceApi> | undefined;
-/** Where the OpenTelemetry API (major version 1) keeps what an SDK registered, in any copy of it. */
-const REGISTERED = Symbol.for("opentelemetry.js.api.1");
-
-function traceApi(): Promise<TraceApi> {
-  loading ??= import("@opentelemetry/api").then((module) => {
-    api = module;
-    return module;
-  });
-  return loading;
-}
 
 /** Options of the tracing middleware. */
 export interface TracingOptions {
@@ -30,27 +23,37 @@ export interface TracingOptions {
  * this span's context, so a trace follows a message across services. Without an OpenTelemetry
  * SDK registered, it costs almost nothing.
  *
+ * The runtime already makes these spans for every app whose `tracing` option is on (the
+ * default) once an SDK is registered; this middleware is for an app that turned that off and
+ * wants spans around some handlers only, or from a tracer of its own. Where the runtime already
+ * made the message's span, it adds none.
+ *
  * @example
- * app.use(tracing());
+ * const app = createApp({ name: "orders", tracing: false });
+ * app.handle("order_created", { middleware: [tracing({ tracer })] }, handler);
  */
 export function tracing(options: TracingOptions = {}): Middleware {
   return {
     name: "tracing",
     async around(request, next) {
-      const { context, propagation, SpanKind, SpanStatusCode, trace } = api ?? (await traceApi());
-      const tracer = options.tracer ?? trace.getTracer("@mailroom/core");
       const envelope = request.envelope;
-      const parent = propagation.extract(context.active(), envelope.headers);
+      if (consumerContext(envelope)) return next();
+      const api = traceApi() ?? (await loadTraceApi());
+      const { context, SpanKind, SpanStatusCode, trace } = api;
+      const tracer = options.tracer ?? trace.getTracer(TRACER_NAME);
+      const parent = extractFrom(api, context.active(), envelope.headers);
       const span = tracer.startSpan(
         `${envelope.name} process`,
         {
           kind: SpanKind.CONSUMER,
           attributes: {
-            "messaging.system": envelope.transport.kind,
+            "messaging.system": messagingSystem(envelope.transport.kind),
             "messaging.operation.type": "process",
+            "messaging.operation.name": "process",
             "messaging.destination.name": envelope.transport.queue,
             "messaging.message.id": envelope.id,
             "messaging.message.conversation_id": envelope.correlationId ?? envelope.id,
+            "mailroom.message.name": envelope.name,
             "mailroom.attempt": envelope.attempt,
           },
         },
@@ -70,15 +73,16 @@ export function tracing(options: TracingOptions = {}): Middleware {
 }
 
 /**
- * Write the active trace context into `headers` (no-op without an SDK). Used by `ctx.publish`.
- * Synchronous once the API is loaded; before that, a promise only where an SDK has registered
- * something (else there is nothing to inject and the API is never loaded).
+ * Write the active trace context into `headers` (no-op without an SDK). Synchronous once the
+ * API is loaded; before that, a promise only where an SDK has registered something (else there
+ * is nothing to inject and the API is never loaded). Handlers' publishes do this themselves.
  */
 export function injectTraceContext(headers: Record<string, string>): void | Promise<void> {
+  const api = traceApi();
   if (api) {
-    api.propagation.inject(api.context.active(), headers);
+    injectInto(api, api.context.active(), headers);
     return;
   }
-  if (!(REGISTERED in globalThis)) return;
-  return traceApi().then(({ context, propagation }) => propagation.inject(context.active(), headers));
+  if (!anythingRegistered()) return;
+  return loadTraceApi().then((loaded) => injectInto(loaded, loaded.context.active(), headers));
 }

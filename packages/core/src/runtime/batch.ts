@@ -2,6 +2,8 @@ import type { App, BatchContext, BatchHandler, BatchItem, BatchItemFailure, Regi
 import type { Envelope } from "../envelope.ts";
 import { type HandlerRequest, runLayers } from "../middleware/middleware.ts";
 import { validate } from "../schema.ts";
+import { tracerRegistered } from "../tracing/api.ts";
+import { traceBatch } from "../tracing/consumer.ts";
 import { classifyFailure, schemaThrew } from "./classify.ts";
 import { HandlerContext, type Runtime } from "./context.ts";
 import { deadline } from "./deadline.ts";
@@ -14,12 +16,19 @@ import { ACK, type Outcome } from "./outcome.ts";
  * in one call. Returns one outcome per envelope, by position (the same id may come twice: a
  * broker may deliver a message again while its first copy is still held). Never rejects.
  */
-export async function runBatch(
+export function runBatch(
   app: App,
   reg: Registration,
   envelopes: Envelope[],
   runtime: Runtime,
 ): Promise<Outcome[]> {
+  // With an OpenTelemetry SDK registered, the call is one consumer span linked to each message.
+  if (tracerRegistered())
+    return traceBatch(app, reg.name, envelopes, () => run(app, reg, envelopes, runtime));
+  return run(app, reg, envelopes, runtime);
+}
+
+async function run(app: App, reg: Registration, envelopes: Envelope[], runtime: Runtime): Promise<Outcome[]> {
   const outcomes: Outcome[] = new Array(envelopes.length);
   const limit = reg.timeoutMs === undefined ? undefined : deadline(runtime.signal, reg.timeoutMs);
   try {

@@ -1,8 +1,8 @@
 import type { Codec } from "../codec/codec.ts";
-import { type Envelope, Headers, type Outgoing, type PublishOptions } from "../envelope.ts";
+import type { Envelope, Outgoing, PublishOptions } from "../envelope.ts";
 import { ConfigError, RetryLater } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import { injectTraceContext } from "../middleware/tracing.ts";
+import { carryTraceContext } from "../tracing/producer.ts";
 import type { Publisher } from "../transport.ts";
 
 /** What a runtime gives the handlers it runs. */
@@ -120,20 +120,9 @@ export class HandlerContext<T = unknown> implements Context<T> {
 
   #send(message: Outgoing, options?: SendOptions): Promise<void> {
     const headers: Record<string, string> = { ...options?.headers };
-    // The active span's context when tracing runs (a child of this message's span), else the
-    // incoming trace context as it came: either way the trace follows the message.
-    const injected = injectTraceContext(headers);
-    if (injected) return injected.then(() => this.#publish(message, headers, options));
-    return this.#publish(message, headers, options);
-  }
-
-  #publish(
-    message: Outgoing,
-    headers: Record<string, string>,
-    options: SendOptions | undefined,
-  ): Promise<void> {
-    const trace = this.envelope.headers[Headers.traceparent];
-    if (trace && !headers[Headers.traceparent]) headers[Headers.traceparent] = trace;
+    // The span this message runs in when tracing runs, else the incoming trace context as it
+    // came: either way the trace follows the message (the publisher's producer span continues it).
+    carryTraceContext(this.envelope, message, headers);
     if (options?.to) message.to = options.to;
     if (options?.groupId) message.groupId = options.groupId;
     if (options?.priority !== undefined) message.priority = options.priority;

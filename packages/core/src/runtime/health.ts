@@ -9,15 +9,30 @@ export interface HealthOptions {
   host?: string;
   /** `/healthz` fails when no receive completed and no message settled for this long (and the worker is not busy), ms. Default 90,000 (a few long polls). */
   staleAfterMs?: number;
-  /** Extra labels on every metric (e.g. `{ app: "orders" }`). */
+  /** Extra labels on every metric (e.g. `{ app: "orders" }`). Used by the built-in exposition only. */
   labels?: Record<string, string>;
+  /**
+   * What `/metrics` serves instead of the Worker's built-in counters — e.g. a prom-client
+   * registry from `@mailroom/metrics` (`prometheus(...).exposition`).
+   */
+  metrics?: MetricsExposition;
+}
+
+/** A Prometheus exposition served at `/metrics`. */
+export interface MetricsExposition {
+  /** The `content-type` of the text (prom-client: `registry.contentType`). */
+  readonly contentType: string;
+  /** The text, read on each scrape. */
+  collect(): Promise<string> | string;
 }
 
 /**
- * Serve `/healthz` (200 while the worker runs and makes progress — a receive completed or a
- * message settled within `staleAfterMs`, or every slot busy with handlers — else 503 with the
- * reason; see `Worker.health`) and `/metrics` (Prometheus text). Kubernetes probes and scrapers
- * point here.
+ * Serve `/healthz` (liveness: 200 while the worker runs and makes progress — a receive completed
+ * or a message settled within `staleAfterMs`, or every slot busy with handlers — else 503 with
+ * the reason; see `Worker.health`), `/readyz` (readiness: 200 once the source is connected and
+ * the worker receives, 503 with the reason while it waits for the broker, while receives fail
+ * and once stopping; see `Worker.readiness`) and `/metrics` (Prometheus text). Kubernetes probes
+ * and scrapers point here.
  */
 export async function serveHealth(worker: Worker, options: HealthOptions): Promise<Server & { url: string }> {
   const stale = options.staleAfterMs ?? 90_000;
@@ -29,9 +44,33 @@ export async function serveHealth(worker: Worker, options: HealthOptions): Promi
       res.end(JSON.stringify(health));
       return;
     }
+    if (req.url === "/readyz") {
+      const ready = worker.readiness();
+      res.writeHead(ready.ok ? 200 : 503, { "content-type": "application/json" });
+      res.end(JSON.stringify(ready));
+      return;
+    }
     if (req.url === "/metrics") {
-      res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
-      res.end(worker.stats.toPrometheus(options.labels));
+      if (!options.metrics) {
+        res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+        res.end(worker.stats.toPrometheus(options.labels));
+        return;
+      }
+      const exposition = options.metrics;
+      Promise.resolve()
+        .then(() => exposition.collect())
+        .then(
+          (text) => {
+            res.writeHead(200, { "content-type": exposition.contentType });
+            res.end(text);
+          },
+          (error: unknown) => {
+            res.writeHead(500, { "content-type": "text/plain" });
+            res.end(
+              `could not collect the metrics: ${error instanceof Error ? error.message : String(error)}\n`,
+            );
+          },
+        );
       return;
     }
     res.writeHead(404).end();

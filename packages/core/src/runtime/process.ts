@@ -5,6 +5,8 @@ import type { Logger } from "../logger.ts";
 import { type HandlerRequest, type Middleware, runLayers } from "../middleware/middleware.ts";
 import { receiveLimit } from "../retry.ts";
 import { validate } from "../schema.ts";
+import { tracerRegistered } from "../tracing/api.ts";
+import { traceRun } from "../tracing/consumer.ts";
 import type { Delivery } from "../transport.ts";
 import { runBatch } from "./batch.ts";
 import { classifyFailure, schemaThrew } from "./classify.ts";
@@ -68,8 +70,20 @@ function countedReceives(envelope: Envelope): number | undefined {
  * Run one single-message handler on a decoded, due envelope. Returns the outcome; never throws
  * and never rejects: a schema, middleware or handler that throws is an outcome. A synchronous
  * handler with a synchronous schema, no middleware and no timeout settles without a promise.
+ * When an OpenTelemetry SDK is registered (and the app's `tracing` is on), the run is a consumer
+ * span that continues the message's trace.
  */
 export function runHandler(
+  app: App,
+  reg: Registration,
+  envelope: Envelope,
+  runtime: Runtime,
+): Outcome | Promise<Outcome> {
+  if (tracerRegistered()) return traceRun(app, envelope, () => validateAndRun(app, reg, envelope, runtime));
+  return validateAndRun(app, reg, envelope, runtime);
+}
+
+function validateAndRun(
   app: App,
   reg: Registration,
   envelope: Envelope,
@@ -287,7 +301,13 @@ export function decideWith(
     return undefined;
   }
   const envelope = delivery.envelope as Envelope;
-  if (t.mode === "single" && !t.schema && t.timeoutMs === undefined && !envelope.replyTo) {
+  if (
+    t.mode === "single" &&
+    !t.schema &&
+    t.timeoutMs === undefined &&
+    !envelope.replyTo &&
+    !tracerRegistered()
+  ) {
     if (layersOf(app, t).length === 0) return runPlain(t, envelope, runtime, onOutcome, tag);
   }
   const outcome = decideNow(app, delivery, runtime);

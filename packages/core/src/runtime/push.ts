@@ -3,13 +3,14 @@ import type { Envelope } from "../envelope.ts";
 import { describeError } from "../errors.ts";
 import { silentLogger } from "../logger.ts";
 import { getOrCreate } from "../map.ts";
+import type { SettledMessage } from "../middleware/middleware.ts";
 import type { Delivery, Publisher } from "../transport.ts";
 import { runBatch } from "./batch.ts";
 import type { Runtime } from "./context.ts";
 import { isDone, type Outcome, SKIPPED } from "./outcome.ts";
 import { logOutcome } from "./outcome-log.ts";
 import { decideNow, decideWith, settle, triage } from "./process.ts";
-import { observesSettled, tellSettled } from "./settled.ts";
+import { observesDispatched, observesSettled, tellDispatched, tellSettled } from "./settled.ts";
 
 /** One delivery's result in push mode. */
 export interface DispatchResult {
@@ -74,14 +75,25 @@ export async function dispatch(
   const runtime = pushRuntime(app, options);
   const log = options.logOutcomes ?? true;
   const results: DispatchResult[] = new Array(deliveries.length);
-  const receivedAt = observesSettled(app) ? Date.now() : undefined;
+  let settleErrors = 0;
+  const invocation = observesDispatched(app) ? ([] as SettledMessage[]) : undefined;
+  const receivedAt = observesSettled(app) || invocation ? Date.now() : undefined;
   /** Record and log the outcome, then settle; the promise rejects with what the transport threw. */
   const settleOne = (i: number, outcome: Outcome): Promise<void> => {
     const delivery = deliveries[i]!;
     results[i] = { delivery, outcome };
     try {
       if (log) logOutcome(runtime.logger, delivery.envelope, outcome);
-      if (receivedAt !== undefined) tellSettled(app, delivery.envelope, outcome, receivedAt, receivedAt);
+      if (receivedAt !== undefined) {
+        tellSettled(app, delivery.envelope, outcome, receivedAt, receivedAt);
+        invocation?.push({
+          envelope: delivery.envelope,
+          outcome,
+          receivedAt,
+          startedAt: receivedAt,
+          finishedAt: Date.now(),
+        });
+      }
       return settle(delivery, outcome);
     } catch (error) {
       return Promise.reject(error);
@@ -94,6 +106,7 @@ export async function dispatch(
       "could not settle the message; the provider will deliver it again",
     );
     results[i] = { delivery, outcome, settleError };
+    settleErrors++;
     return results[i];
   };
   const finish = async (i: number, outcome: Outcome): Promise<DispatchResult> => {
@@ -158,6 +171,13 @@ export async function dispatch(
       finish(i, await decideNow(app, deliveries[i]!, runtime)),
     );
   }
+  if (invocation)
+    tellDispatched(app, {
+      messages: invocation,
+      settleErrors,
+      startedAt: receivedAt!,
+      finishedAt: Date.now(),
+    });
   return results;
 }
 

@@ -1,6 +1,6 @@
 import type { App } from "../app.ts";
 import type { DecodeFailure, Envelope } from "../envelope.ts";
-import type { SettledMessage } from "../middleware/middleware.ts";
+import type { DispatchedInvocation, SettledMessage } from "../middleware/middleware.ts";
 import type { Outcome } from "./outcome.ts";
 
 /** True when some app middleware wants `settled` (runtimes then keep receive times). */
@@ -26,6 +26,24 @@ export function tellSettled(
     message ??= { envelope, outcome, receivedAt, startedAt, finishedAt: Date.now() };
     try {
       m.settled(message);
+    } catch {
+      // An observer must never change what happened to a message.
+    }
+  }
+}
+
+/** True when some app middleware wants `dispatched` (push dispatch then collects its messages). */
+export function observesDispatched(app: App): boolean {
+  for (const m of app.middleware) if (m.dispatched) return true;
+  return false;
+}
+
+/** Tell the app's middleware with a `dispatched` hook that a push invocation is done. Never throws. */
+export function tellDispatched(app: App, invocation: DispatchedInvocation): void {
+  for (const m of app.middleware) {
+    if (!m.dispatched) continue;
+    try {
+      m.dispatched(invocation);
     } catch {
       // An observer must never change what happened to a message.
     }

@@ -11,6 +11,8 @@ export class WorkerStats {
   extended = 0;
   receiveErrors = 0;
   settleErrors = 0;
+  /** Times the source lost its connection and got it back. */
+  reconnects = 0;
   /** Epoch ms of the last receive that completed (with or without messages). */
   lastReceiveAt = 0;
   /** Epoch ms of the last message settled. */
@@ -69,6 +71,11 @@ export class WorkerStats {
       "mailroom_settle_errors_total",
       "Ack / retry / dead-letter calls that failed.",
       this.settleErrors,
+    );
+    counter(
+      "mailroom_reconnects_total",
+      "Times the transport connection was lost and regained.",
+      this.reconnects,
     );
     lines.push(
       "# HELP mailroom_last_receive_timestamp_seconds When a receive last completed.",

@@ -13,6 +13,7 @@ import { logOutcome } from "./outcome-log.ts";
 import { decideNow, logSettleFailure, settle, triage } from "./process.ts";
 import { observesSettled, tellSettled } from "./settled.ts";
 import { WorkerStats } from "./stats.ts";
+import { summaryLine, summaryPoint } from "./summary.ts";
 
 /**
  * The text of the Worker's log lines about events it also emits (`waiting`, background
@@ -57,6 +58,12 @@ export interface WorkerOptions {
   logger?: Logger;
   /** Log every outcome (ack at debug, retry at warn, dead-letter at error). Default true; off when the caller prints its own. */
   logOutcomes?: boolean;
+  /**
+   * Every this many ms, one info line in the log with what happened since the last one (received,
+   * acked, failed — retried and dead-lettered —, dead-lettered, CPU %, RSS MB, host). Default
+   * 60,000; 0 turns it off.
+   */
+  summaryIntervalMs?: number;
 }
 
 /** Events a Worker emits, for logging and metrics. */
@@ -65,7 +72,10 @@ export interface WorkerEvents {
   started: [];
   /** Start-up: the transport is not reachable yet; the worker waits and tries again. */
   waiting: [info: { error: unknown; waitedMs: number; limitMs: number }];
-  received: [count: number];
+  /** A receive returned messages (the deliveries are read-only to listeners: never settle them). */
+  received: [count: number, deliveries: readonly Delivery[]];
+  /** The source lost its connection and has it back (reported by sources with `onReconnect`). */
+  reconnected: [];
   settled: [info: { envelope: Envelope | DecodeFailure; outcome: Outcome; durationMs: number }];
   receiveError: [error: unknown, consecutive: number];
   /** A settle failed (now, or in the background after it had resolved); the broker will redeliver. */
@@ -73,6 +83,14 @@ export interface WorkerEvents {
   extendError: [error: unknown];
   stopping: [];
   stopped: [info: { abandoned: number }];
+}
+
+/** What `Worker.readiness()` reports: ready means connected and receiving. */
+export interface WorkerReadiness {
+  ok: boolean;
+  state: Worker["state"];
+  /** Why it is not ready. */
+  reason?: string;
 }
 
 /** What `Worker.health()` reports: liveness means progress. */
@@ -139,6 +157,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #idleWaiters: Array<() => void> = [];
   #done: Promise<void> | undefined;
   #onSignal = () => void this.stop();
+  /** The error of the last receive while it has not succeeded since (readiness). */
+  #failingReceive: unknown;
+  #waitingFor: unknown;
+  readonly #summaryMs: number;
+  #summaryTimer: NodeJS.Timeout | undefined;
 
   constructor(app: App, source: Source, options: WorkerOptions = {}) {
     super();
@@ -159,6 +182,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#untilEmpty = options.untilEmpty ?? false;
     this.#handleSignals = options.handleSignals ?? false;
     this.#logOutcomes = options.logOutcomes ?? true;
+    this.#summaryMs = options.summaryIntervalMs ?? 60_000;
     this.#logger = options.logger ?? app.logger;
     this.#held = new HeldDeliveries(
       options.visibilityTimeoutMs ?? source.visibilityTimeoutMs ?? 0,
@@ -244,6 +268,23 @@ export class Worker extends EventEmitter<WorkerEvents> {
     return { ok: true, ...base };
   }
 
+  /**
+   * Readiness: ok once the source is connected and the worker receives (`running`), and while
+   * the last receive did not fail; not ok while it waits for the transport at start-up, after a
+   * failed receive until one succeeds, and once stopping.
+   */
+  readiness(): WorkerReadiness {
+    const state = this.#state;
+    if (state === "starting" && this.#waitingFor !== undefined) {
+      return { ok: false, state, reason: `waiting for the transport: ${describeError(this.#waitingFor)}` };
+    }
+    if (state !== "running") return { ok: false, state, reason: `worker is ${state}` };
+    if (this.#failingReceive !== undefined) {
+      return { ok: false, state, reason: `receive failing: ${describeError(this.#failingReceive)}` };
+    }
+    return { ok: true, state };
+  }
+
   async #lifecycle(): Promise<void> {
     try {
       await this.#connect();
@@ -257,7 +298,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.#state = "running";
       this.stats.lastReceiveAt = Date.now();
       this.#source.onBackgroundError?.((error, envelope) => this.#settleFailed(error, envelope, true));
+      this.#source.onReconnect?.(() => {
+        this.stats.reconnects++;
+        this.#emitSafely("reconnected");
+      });
       this.#held.start();
+      this.#startSummary();
       this.#emitSafely("started");
       // At most concurrency + one batch is held: a broker that pushes sizes its prefetch from it.
       this.#source.expectHeld?.(this.#concurrency + this.#batchSize);
@@ -274,10 +320,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
     for (let failures = 1; this.#state === "starting"; failures++) {
       try {
         await this.#source.connect(this.#receiveAbort.signal);
+        this.#waitingFor = undefined;
         return;
       } catch (error) {
         if (this.#state !== "starting") return;
         if (error instanceof ConfigError) throw error;
+        this.#waitingFor = error;
         const waitedMs = Date.now() - began;
         if (waitedMs >= this.#connectMs) {
           throw new TransportError(
@@ -328,6 +376,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       try {
         deliveries = await this.#source.receive(want, this.#receiveAbort.signal);
         failures = 0;
+        this.#failingReceive = undefined;
         this.stats.lastReceiveAt = Date.now();
       } catch (error) {
         this.#reserved -= want;
@@ -340,7 +389,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.#reserved -= want;
       if (deliveries.length > 0) {
         this.stats.received += deliveries.length;
-        if (this.listenerCount("received") > 0) this.#emitSafely("received", deliveries.length);
+        if (this.listenerCount("received") > 0) this.#emitSafely("received", deliveries.length, deliveries);
         if (observesSettled(this.#app)) {
           for (const d of deliveries) this.#receivedAt.set(d, this.stats.lastReceiveAt);
         }
@@ -359,6 +408,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   #receiveFailed(error: unknown, consecutive: number, message: string): void {
     this.stats.receiveErrors++;
+    this.#failingReceive = error;
     this.#emitSafely("receiveError", error, consecutive);
     this.#logger.warn({ error: describeError(error), consecutive }, message);
   }
@@ -578,9 +628,27 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.#logger.warn({ abandoned }, "shutdown deadline passed; unsettled messages will be redelivered");
     }
     this.#held.stop();
+    if (this.#summaryTimer) clearInterval(this.#summaryTimer);
     this.#unhookSignals();
     this.#state = "stopped";
     this.#emitSafely("stopped", { abandoned });
+  }
+
+  /** The per-interval summary line: deltas of the counters, CPU share of one core, RSS. */
+  #startSummary(): void {
+    if (this.#summaryMs <= 0) return;
+    let last = summaryPoint(this.stats);
+    this.#summaryTimer = setInterval(() => {
+      const now = summaryPoint(this.stats);
+      try {
+        const { msg, ...fields } = summaryLine(last, now);
+        this.#logger.info(fields, msg);
+      } catch {
+        // A logger that throws must not stop the worker.
+      }
+      last = now;
+    }, this.#summaryMs);
+    this.#summaryTimer.unref();
   }
 
   #unhookSignals(): void {

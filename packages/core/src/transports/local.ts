@@ -6,6 +6,7 @@ import { getOrCreate } from "../map.ts";
 import { attemptOf } from "../runtime/attempts.ts";
 import { dueAt, toEncodeInput } from "../runtime/outgoing.ts";
 import { QueueRequester } from "../runtime/requester.ts";
+import { withProducerSpans } from "../tracing/producer.ts";
 import type {
   Delivery,
   Publisher,
@@ -84,21 +85,26 @@ export class LocalTransport implements Transport {
     const store = this.#store;
     const codec = this.#codec;
     const defaultQueue = this.queue;
+    const kind = this.kind;
+    const destinationOf = (message: Outgoing) => message.to ?? defaultQueue;
+    const send = async (messages: Outgoing[], options?: PublishOptions): Promise<void> => {
+      const now = Date.now();
+      const visibleAt = dueAt(options, now) ?? now;
+      const byQueue = new Map<string, Parameters<LocalStore["enqueue"]>[1]>();
+      for (const message of messages) {
+        const wire = (message.codec ?? codec).encode(toEncodeInput(message, new Date(now)));
+        getOrCreate(byQueue, destinationOf(message), () => []).push({
+          body: wire.body,
+          meta: wire.meta,
+          visibleAt,
+          groupId: message.groupId,
+        });
+      }
+      for (const [target, rows] of byQueue) store.enqueue(target, rows);
+    };
     return {
-      async publish(messages: Outgoing[], options?: PublishOptions): Promise<void> {
-        const now = Date.now();
-        const visibleAt = dueAt(options, now) ?? now;
-        const byQueue = new Map<string, Parameters<LocalStore["enqueue"]>[1]>();
-        for (const message of messages) {
-          const wire = (message.codec ?? codec).encode(toEncodeInput(message, new Date(now)));
-          getOrCreate(byQueue, message.to ?? defaultQueue, () => []).push({
-            body: wire.body,
-            meta: wire.meta,
-            visibleAt,
-            groupId: message.groupId,
-          });
-        }
-        for (const [target, rows] of byQueue) store.enqueue(target, rows);
+      publish(messages: Outgoing[], options?: PublishOptions): Promise<void> {
+        return withProducerSpans(kind, destinationOf, messages, (traced) => send(traced, options));
       },
       async close() {},
     };

@@ -1,0 +1,272 @@
+// Tracing on by default: with an SDK registered (in-memory exporter), every publish is a PRODUCER
+// span and every handler run a CONSUMER span, chained across publish → consume → publish →
+// consume on the local transports; batches link their messages; `tracing: false` and the
+// explicit middleware behave.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { suppressTracing, W3CTraceContextPropagator } from "@opentelemetry/core";
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type App, createApp } from "../app.ts";
+import { PermanentError } from "../errors.ts";
+import { silentLogger } from "../logger.ts";
+import { tracing } from "../middleware/tracing.ts";
+import { Worker } from "../runtime/worker.ts";
+import { testApp } from "../testkit/index.ts";
+import type { LocalTransport } from "../transports/local.ts";
+import { memoryTransport } from "../transports/memory.ts";
+import { sqliteTransport } from "../transports/sqlite.ts";
+
+const exporter = new InMemorySpanExporter();
+let dir: string;
+beforeAll(() => {
+  trace.setGlobalTracerProvider(
+    new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
+  );
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  dir = mkdtempSync(join(tmpdir(), "mailroom-tracing-"));
+});
+afterAll(() => {
+  trace.disable();
+  context.disable();
+  propagation.disable();
+  rmSync(dir, { recursive: true, force: true });
+});
+beforeEach(() => exporter.reset());
+
+let n = 0;
+const transports: Array<[string, () => LocalTransport]> = [
+  ["sqlite", () => sqliteTransport(join(dir, `q${n++}.db`), { queue: "orders", waitMs: 20 })],
+  [
+    "memory",
+    () => memoryTransport({ namespace: `tracing-${process.pid}-${n++}`, queue: "orders", waitMs: 20 }),
+  ],
+];
+
+/** Run `app` on `t` until its queue is empty. */
+async function drain(app: App, t: LocalTransport): Promise<void> {
+  await new Worker(app, t.source(), {
+    untilEmpty: true,
+    publisher: t.publisher(),
+    logger: silentLogger,
+  }).start();
+}
+
+function one(spans: ReadableSpan[], name: string): ReadableSpan {
+  const found = spans.filter((s) => s.name === name);
+  expect(found.map((s) => s.name)).toEqual([name]);
+  return found[0]!;
+}
+
+const parentOf = (s: ReadableSpan) => s.parentSpanContext?.spanId;
+const idOf = (s: ReadableSpan) => s.spanContext().spanId;
+
+describe.each(transports)("tracing on the %s transport", (kind, open) => {
+  it("chains publish → consume → publish → consume in one trace: producer, consumer, producer, consumer", async () => {
+    const t = open();
+    const app = createApp({ name: "t", logger: silentLogger });
+    app.handle("order_created", async (_d, ctx) => {
+      await ctx.forward("invoice_requested", {});
+    });
+    app.handle("invoice_requested", async () => {});
+    await t.publisher().publish([{ name: "order_created", data: {}, id: "m-1", correlationId: "c-1" }]);
+    await drain(app, t);
+    await t.close();
+
+    const spans = exporter.getFinishedSpans();
+    const send1 = one(spans, "order_created send");
+    const process1 = one(spans, "order_created process");
+    const send2 = one(spans, "invoice_requested send");
+    const process2 = one(spans, "invoice_requested process");
+    expect(new Set(spans.map((s) => s.spanContext().traceId)).size).toBe(1);
+    expect(parentOf(send1)).toBeUndefined();
+    expect(parentOf(process1)).toBe(idOf(send1));
+    expect(parentOf(send2)).toBe(idOf(process1));
+    expect(parentOf(process2)).toBe(idOf(send2));
+    expect([send1, process1, send2, process2].map((s) => s.kind)).toEqual([
+      SpanKind.PRODUCER,
+      SpanKind.CONSUMER,
+      SpanKind.PRODUCER,
+      SpanKind.CONSUMER,
+    ]);
+    expect(send1.attributes).toMatchObject({
+      "messaging.system": kind,
+      "messaging.destination.name": "orders",
+      "messaging.operation.type": "send",
+      "messaging.message.id": "m-1",
+      "messaging.message.conversation_id": "c-1",
+    });
+    expect(process1.attributes).toMatchObject({
+      "messaging.system": kind,
+      "messaging.destination.name": "orders",
+      "messaging.operation.type": "process",
+      "messaging.message.id": "m-1",
+      "mailroom.attempt": 1,
+      "mailroom.outcome": "ack",
+    });
+    // The forward's producer span and its consumer span name the same message.
+    expect(send2.attributes["messaging.message.id"]).toBe(process2.attributes["messaging.message.id"]);
+  });
+});
+
+describe("consumer spans", () => {
+  it("continue a producer's traceparent from outside, and a span started in the handler parents its publishes", async () => {
+    const app = createApp({ name: "t", logger: silentLogger });
+    app.handle("order_created", async (_d, ctx) => {
+      await trace.getTracer("user").startActiveSpan("charge card", async (span) => {
+        await ctx.publish("card_charged", {});
+        span.end();
+      });
+    });
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const r = await testApp(app).send(
+      "order_created",
+      {},
+      { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01`, tracestate: "vendor=abc" } },
+    );
+    expect(r.outcome.kind).toBe("ack");
+    const spans = exporter.getFinishedSpans();
+    const consumer = one(spans, "order_created process");
+    const own = one(spans, "charge card");
+    expect(consumer.spanContext().traceId).toBe(traceId);
+    expect(parentOf(consumer)).toBe("00f067aa0ba902b7");
+    expect(consumer.spanContext().traceState?.get("vendor")).toBe("abc");
+    expect(parentOf(own)).toBe(idOf(consumer));
+    // The test kit's publisher is no transport: the message carries the active span's context.
+    expect(r.published[0]!.headers!.traceparent).toBe(`00-${traceId}-${idOf(own)}-01`);
+    expect(r.published[0]!.headers!.tracestate).toBe("vendor=abc");
+  });
+
+  it("record a retry and a dead-letter as errors with an exception event and the reason", async () => {
+    const app = createApp({ name: "t", logger: silentLogger });
+    app.handle("flaky", () => {
+      throw new Error("kaput");
+    });
+    app.handle("doomed", () => {
+      throw new PermanentError("no such customer");
+    });
+    await testApp(app).send("flaky", {});
+    await testApp(app).send("doomed", {});
+    const spans = exporter.getFinishedSpans();
+    const flaky = one(spans, "flaky process");
+    expect(flaky.status).toMatchObject({ code: 2, message: "retry: Error: kaput" });
+    expect(flaky.attributes).toMatchObject({ "mailroom.outcome": "retry", "error.type": "Error" });
+    expect(flaky.events[0]).toMatchObject({ name: "exception" });
+    expect(flaky.events[0]!.attributes?.["exception.message"]).toBe("kaput");
+    const doomed = one(spans, "doomed process");
+    expect(doomed.status.code).toBe(2);
+    expect(doomed.status.message).toBe("dead-letter: permanent_error: no such customer");
+    expect(doomed.attributes).toMatchObject({
+      "mailroom.outcome": "deadLetter",
+      "error.type": "permanent_error",
+    });
+    expect(doomed.events[0]!.attributes?.["exception.message"]).toBe("permanent_error: no such customer");
+  });
+
+  it("a schema failure is a dead-letter on the message's span", async () => {
+    const app = createApp({ name: "t", logger: silentLogger });
+    app.handle(
+      "typed",
+      {
+        schema: {
+          "~standard": {
+            version: 1,
+            vendor: "test",
+            validate: () => ({ issues: [{ message: "id is missing" }] }),
+          },
+        },
+      },
+      () => {},
+    );
+    const r = await testApp(app).send("typed", {});
+    expect(r.outcome.kind).toBe("deadLetter");
+    expect(one(exporter.getFinishedSpans(), "typed process").attributes["mailroom.outcome"]).toBe(
+      "deadLetter",
+    );
+  });
+
+  it("with the tracing middleware as well, there is still one span per message", async () => {
+    const app = createApp({ name: "t", logger: silentLogger });
+    app.use(tracing());
+    app.handle("order_created", async (_d, ctx) => {
+      await ctx.publish("invoice_requested", {});
+    });
+    const r = await testApp(app).send("order_created", {});
+    const consumer = one(exporter.getFinishedSpans(), "order_created process");
+    expect(r.published[0]!.headers!.traceparent).toContain(idOf(consumer));
+  });
+
+  it("tracing: false makes no spans; publishes carry the incoming trace context on", async () => {
+    const t = memoryTransport({ namespace: `tracing-off-${process.pid}`, queue: "orders", waitMs: 20 });
+    const app = createApp({ name: "t", logger: silentLogger, tracing: false });
+    const seen: Record<string, string>[] = [];
+    app.handle("order_created", async (_d, ctx) => {
+      await ctx.forward("invoice_requested", {});
+    });
+    app.handle("invoice_requested", (_d, ctx) => {
+      seen.push({ ...ctx.envelope.headers });
+    });
+    const incoming = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    // Published under the SDK's own suppression: no producer span for it either.
+    await context.with(suppressTracing(context.active()), () =>
+      t.publisher().publish([{ name: "order_created", data: {}, headers: { traceparent: incoming } }]),
+    );
+    await drain(app, t);
+    await t.close();
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    expect(seen[0]?.traceparent).toBe(incoming);
+  });
+
+  it("a tracing middleware on an app with tracing off makes the spans itself", async () => {
+    const app = createApp({ name: "t", logger: silentLogger, tracing: false });
+    app.handle("order_created", { middleware: [tracing()] }, async (_d, ctx) => {
+      await ctx.publish("invoice_requested", {});
+    });
+    const r = await testApp(app).send("order_created", {});
+    const consumer = one(exporter.getFinishedSpans(), "order_created process");
+    expect(r.published[0]!.headers!.traceparent).toContain(idOf(consumer));
+  });
+});
+
+describe("batch handlers", () => {
+  it("run in one consumer span linked to each message's own trace context, with the batch size", async () => {
+    const t = sqliteTransport(join(dir, "batch.db"), { queue: "orders", waitMs: 20 });
+    const app = createApp({ name: "t", logger: silentLogger });
+    app.handleBatch("line_added", { maxSize: 10, maxWaitMs: 50 }, async (items) => [
+      { item: items[2]!, error: new PermanentError("bad line") },
+    ]);
+    const tracer = trace.getTracer("producer");
+    const roots = ["a", "b", "c"].map((name) => tracer.startSpan(name));
+    for (const root of roots) {
+      await context.with(trace.setSpan(context.active(), root), () =>
+        t.publisher().publish([{ name: "line_added", data: {} }]),
+      );
+      root.end();
+    }
+    await drain(app, t);
+    await t.close();
+    const spans = exporter.getFinishedSpans();
+    const batch = one(spans, "line_added process");
+    const sends = spans.filter((s) => s.name === "line_added send");
+    expect(batch.kind).toBe(SpanKind.CONSUMER);
+    expect(batch.attributes).toMatchObject({
+      "messaging.batch.message_count": 3,
+      "mailroom.failed_count": 1,
+    });
+    expect(batch.links.map((l) => l.context.spanId).sort()).toEqual(sends.map(idOf).sort());
+    expect(new Set(batch.links.map((l) => l.context.traceId))).toEqual(
+      new Set(roots.map((r) => r.spanContext().traceId)),
+    );
+    expect(batch.status.code).toBe(2);
+    expect(batch.events.filter((e) => e.name === "mailroom.item_failed")).toHaveLength(1);
+  });
+});
