@@ -6,9 +6,10 @@
 #   scripts/services.sh [start|stop|status]     (default: start)
 #
 # start   installs rabbitmq-server, redis-server, python3-pika, python3-boto3, python3-redis,
-#         python3-protobuf and python3-azure-multiapi-storage (azure.multiapi.storagev2.queue) from the
-#         Debian archive when missing (the Python modules for the system interpreter
-#         /usr/bin/python3, which the interop tests run — see MAILROOM_PYTHON below),
+#         python3-protobuf, python3-azure-multiapi-storage (azure.multiapi.storagev2.queue) and
+#         chromium (for the dashboard's browser test) from the Debian archive when missing (the
+#         Python modules for the system interpreter /usr/bin/python3, which the interop tests
+#         run — see MAILROOM_PYTHON below),
 #         starts RabbitMQ and Redis as background daemons bound to loopback, waits until
 #         each answers, and prints where they are. Safe to run any number of times.
 # stop    stops both (what this script started, by pid file / rabbitmqctl).
@@ -48,6 +49,7 @@ install_missing() {
 	python_has redis || missing+=(python3-redis)
 	python_has google.protobuf || missing+=(python3-protobuf)
 	python_has azure.multiapi.storagev2.queue || missing+=(python3-azure-multiapi-storage)
+	command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 	[ "${#missing[@]}" = 0 ] && return 0
 	log "installing ${missing[*]} (apt-get)"
 	# policy-rc.d 101 keeps the packages' maintainer scripts from trying to start services

@@ -1,4 +1,5 @@
 export { type AsyncApiOptions, asyncapiCommand } from "./commands/asyncapi.ts";
+export { type DashboardOptions, dashboardCommand } from "./commands/dashboard.ts";
 export { dlqListCommand, dlqRedriveCommand } from "./commands/dlq.ts";
 export { localCommand } from "./commands/local.ts";
 export { type RunSummary, runCommand } from "./commands/run.ts";

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { asyncapiCommand } from "./commands/asyncapi.ts";
 import { bridgeCommand } from "./commands/bridge.ts";
+import { dashboardCommand } from "./commands/dashboard.ts";
 import { dlqListCommand, dlqRedriveCommand } from "./commands/dlq.ts";
 import { localCommand } from "./commands/local.ts";
 import { requestCommand } from "./commands/request.ts";
@@ -189,6 +190,30 @@ export function buildProgram(
     .option("--transport <url>", TRANSPORT_HELP)
     .option("--json", "one JSON object per queue")
     .action(async (o) => exit(await statsCommand(o, io)));
+
+  program
+    .command("dashboard")
+    .description("a web page with queue figures (live), dead letters with lineage, worker rates and redrive")
+    .option(
+      "--transport <url>",
+      `${TRANSPORT_HELP}; repeat for several transports`,
+      (url: string, urls: string[] = []) => [...urls, url],
+    )
+    .option("--host <host>", "interface to listen on (default: 127.0.0.1; any other needs --token)")
+    .option("--port <port>", "port to listen on (default: 8090; 0 = any free port)", nonNegativeInt)
+    .option(
+      "--token <token>",
+      "require this token on every request: Authorization: Bearer, or ?token= once then a cookie (env MAILROOM_DASHBOARD_TOKEN)",
+    )
+    .option(
+      "--workers <urls>",
+      "workers' health addresses, comma-separated (http://127.0.0.1:9464), for rates from /metrics",
+    )
+    .option(
+      "--log-messages <path>",
+      "the message log written by mailroom run --log-messages, for dead letters' lineage",
+    )
+    .action(async (o) => exit(await dashboardCommand(o, io)));
 
   const dlq = program.command("dlq").description("inspect and redrive the dead-letter queue");
   dlq
