@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Parser } from "@asyncapi/parser";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { main } from "../src/index.ts";
-import { examples, root, workdir } from "./helpers.ts";
+import { buildCli, cli, examples, root, workdir } from "./helpers.ts";
 import { capture } from "./transport-scenario.ts";
 
 /** Handler files in a temp folder that resolves @mailroom/core and zod from the workspace. */
@@ -78,6 +78,8 @@ function at(value: unknown, ...path: string[]): unknown {
 }
 
 describe("mailroom asyncapi", () => {
+  beforeAll(buildCli);
+
   it("describes each handler as a channel, a receive operation and a message whose payload is its schema's JSON Schema", async () => {
     const { handlers } = handlersDir();
     const r = await asyncapi(["--handlers", handlers, "--title", "Orders", "--version", "2.1.0"]);
@@ -201,6 +203,26 @@ describe("mailroom asyncapi", () => {
     const payload = at(JSON.parse(text), "components", "messages", "order_created", "payload");
     expect(at(payload, "required")).toEqual(["id", "customer", "total"]);
     expect(at(payload, "properties", "total")).toEqual({ type: "number", exclusiveMinimum: 0 });
+  });
+
+  it("the built mailroom binary, run from the repository as the README says, prints the examples' document", async () => {
+    const r = await cli(
+      ["asyncapi", "--handlers", "examples/handlers", "--title", "Shop", "--version", "0.3.0"],
+      {
+        cwd: root,
+      },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const document = await parsed(r.stdout);
+    expect(document.info().title()).toBe("Shop");
+    expect(document.info().version()).toBe("0.3.0");
+    expect(
+      document
+        .operations()
+        .all()
+        .map((o) => o.id()),
+    ).toHaveLength(4);
   });
 
   it("--transport names the queue and the broker; an AMQP exchange makes each name a routing key; no credentials are written", async () => {
