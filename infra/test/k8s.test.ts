@@ -51,9 +51,9 @@ describe("infra/k8s/worker.yaml", () => {
     expect(port.containerPort).toBe(8080);
     expect(spec.template.metadata.annotations["prometheus.io/port"]).toBe(String(port.containerPort));
     expect(container.livenessProbe!.httpGet.path).toBe("/healthz");
-    // /readyz once core serves it; until then readiness is /healthz (503 while the transport is waited for).
+    // Readiness is connected and receiving; liveness is progress.
     const readiness = container.readinessProbe!.httpGet.path;
-    expect(["/healthz", "/readyz"]).toContain(readiness);
+    expect(readiness).toBe("/readyz");
     expect(healthSource).toContain(`"${readiness}"`);
   });
 

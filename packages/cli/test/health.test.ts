@@ -19,9 +19,13 @@ describe("mailroom run --health-port", () => {
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ ok: true, state: "running" });
-    expect(await (await fetch(`${base}/metrics`)).text()).toContain(
-      'mailroom_messages_received_total{app="worker"} 0',
-    );
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    // The prom-client registry: per-name families (no samples before a message), totals, depth.
+    expect(metrics).toMatch(/^# TYPE mailroom_messages_received_total counter$/m);
+    expect(metrics).toMatch(/^# TYPE mailroom_handler_duration_seconds histogram$/m);
+    expect(metrics).toContain('mailroom_receive_errors_total{app="worker"} 0');
+    expect(metrics).toMatch(/^mailroom_queue_depth\{transport="sqlite",queue="[^"]+",state="ready",app="worker"\} 0$/m);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
     run.child.kill("SIGTERM");
     const out = await run.done;
     expect(out.code).toBe(0);

@@ -154,6 +154,7 @@ describe("secrets never show: every command", () => {
         run("dlq list", ["dlq", "list", "--transport", url]),
         run("dlq list", ["dlq", "list", "--transport", url, "--json"]),
         run("request", ["request", "order_created", '{"id":"o-1"}', "--timeout", "1s", "--transport", url]),
+        run("asyncapi", ["asyncapi", "--handlers", handlers, "--transport", url]),
         run("local", ["local", `${examples}/data-all.json`, "--handlers", handlers, "--json"], {
           MAILROOM_TRANSPORT: url,
         }),

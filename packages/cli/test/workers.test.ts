@@ -94,8 +94,9 @@ describe("mailroom run --workers N", () => {
     }
     expect(metrics).toMatch(/^# HELP mailroom_messages_received_total /m);
     expect(metrics.match(/^# TYPE mailroom_messages_received_total counter$/gm)).toHaveLength(1);
-    expect(metrics).toMatch(/^mailroom_messages_received_total\{worker="0",app="worker"\} \d+$/m);
-    expect(metrics).toMatch(/^mailroom_messages_received_total\{worker="1",app="worker"\} \d+$/m);
+    expect(metrics).toMatch(/^mailroom_receive_errors_total\{worker="0",app="worker"\} \d+$/m);
+    expect(metrics).toMatch(/^mailroom_receive_errors_total\{worker="1",app="worker"\} \d+$/m);
+    expect(metrics.match(/^# TYPE mailroom_handler_duration_seconds histogram$/gm)).toHaveLength(1);
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(200);
     run.child.kill("SIGTERM");

@@ -102,6 +102,25 @@ export function prometheusMetrics(options: PrometheusOptions = {}): PrometheusMe
     "mailroom_reconnects_total",
     "Times the transport connection was lost and regained.",
   );
+  const workers = new Set<Worker>();
+  const sumOf = (read: (w: Worker) => number) => [...workers].reduce((n, w) => n + read(w), 0);
+  new Counter({
+    name: "mailroom_visibility_extensions_total",
+    help: "Visibility heartbeats sent for long handlers.",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(sumOf((w) => w.stats.extended));
+    },
+  });
+  new Gauge({
+    name: "mailroom_last_receive_timestamp_seconds",
+    help: "When a receive last completed.",
+    registers,
+    collect() {
+      this.set(Math.max(0, ...[...workers].map((w) => w.stats.lastReceiveAt)) / 1000);
+    },
+  });
   const readers: Array<{ kind: string; read: DepthReader }> = [];
   new Gauge({
     name: "mailroom_queue_depth",
@@ -143,7 +162,14 @@ export function prometheusMetrics(options: PrometheusOptions = {}): PrometheusMe
 
   return {
     registry,
-    attach: (worker) => attachWorker(worker, recorder),
+    attach(worker) {
+      workers.add(worker);
+      const detach = attachWorker(worker, recorder);
+      return () => {
+        workers.delete(worker);
+        detach();
+      };
+    },
     trackDepth(transport) {
       const read = depthReader(transport);
       if (read) readers.push({ kind: transport.kind, read });

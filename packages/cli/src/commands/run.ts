@@ -132,10 +132,15 @@ export async function runCommand(options: RunOptions, io: Output = stdio): Promi
     const healthPort = options.healthPort ?? (envPort ? Number(envPort) : undefined);
     if (healthPort !== undefined && Number.isInteger(healthPort)) {
       // Served before start: /healthz answers "starting" (503) while the transport is waited for.
+      // /metrics: the prom-client registry of @mailroom/metrics (loaded only when served).
+      const { prometheusMetrics } = await import("@mailroom/metrics");
+      const metrics = prometheusMetrics({ labels: { app: app.name } });
+      metrics.attach(worker);
+      metrics.trackDepth(transport);
       const health = await serveHealth(worker, {
         port: healthPort,
         host: options.healthHost ?? process.env.MAILROOM_HEALTH_HOST ?? "127.0.0.1",
-        labels: { app: app.name },
+        metrics: metrics.exposition,
       });
       io.err(`health: ${health.url}/healthz, metrics: ${health.url}/metrics`);
       // A worker of `--workers N` tells its supervisor where its figures are.
