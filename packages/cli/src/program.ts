@@ -211,7 +211,7 @@ export function buildProgram(
     )
     .option(
       "--log-messages <path>",
-      "the message log written by mailroom run --log-messages, for dead letters' lineage",
+      "the message log written by mailroom run --log-messages, for dead letters' lineage (env MAILROOM_MESSAGE_LOG)",
     )
     .action(async (o) => exit(await dashboardCommand(o, io)));
 

@@ -26,6 +26,7 @@ function start(args: string[], cwd: string): Started {
   const env = { ...process.env };
   delete env.MAILROOM_TRANSPORT;
   delete env.MAILROOM_DASHBOARD_TOKEN;
+  delete env.MAILROOM_MESSAGE_LOG;
   const child = spawn(process.execPath, [bin, ...args], { cwd, env });
   children.push(child);
   let stderr = "";
@@ -191,6 +192,16 @@ describe("mailroom dashboard in a real browser", () => {
     const alone = letters.find((l) => l.ancestors.length === 0)!;
     expect(alone.body).toContain('"to": "nobody@example.com"');
     expect(alone.body).not.toContain("END-OF-BODY");
+    // Rates from the worker's /metrics, once two scrapes have been diffed.
+    await page.waitForFunction(
+      `document.querySelector('#rate-rows td[data-field="received"]')?.textContent.endsWith("/s")`,
+    );
+    await page.screenshot({ path: join(shots, "overview.png"), fullPage: true });
+    if (process.env.MAILROOM_UPDATE_SCREENSHOT === "1") {
+      mkdirSync(join(root, "docs"), { recursive: true });
+      await page.screenshot({ path: join(root, "docs/dashboard.png"), fullPage: true });
+    }
+
     await page.click('article.letter button[data-action="expand"]');
     expect(await page.$eval("article.letter pre.body:not(:empty)", () => true)).toBe(true);
     const expanded = await page.$$eval("article.letter pre.body", (all) =>
@@ -198,14 +209,7 @@ describe("mailroom dashboard in a real browser", () => {
     );
     expect(expanded).toContain('"end": "END-OF-BODY"');
 
-    // Rates from the worker's /metrics, once two scrapes have been diffed.
-    await page.waitForFunction(
-      `document.querySelector('#rate-rows td[data-field="received"]')?.textContent.endsWith("/s")`,
-    );
-    await page.screenshot({ path: join(shots, "overview.png"), fullPage: true });
-    if (process.env.MAILROOM_UPDATE_SCREENSHOT === "1") {
-      await page.screenshot({ path: join(root, "docs/dashboard.png"), fullPage: true });
-    }
+    await page.screenshot({ path: join(shots, "expanded.png"), fullPage: true });
   });
 
   it("redrive asks for confirmation, then the figures update live without a reload", async () => {
@@ -220,13 +224,23 @@ describe("mailroom dashboard in a real browser", () => {
     await page.waitForSelector("dialog#confirm:not([open])");
     expect(await figure(page, "deadLettered")).toBe("2");
 
+    // The oldest one, then the rest.
+    await page.click('[data-transport="t0"] button[data-action="redrive-oldest"]');
+    await page.waitForSelector("dialog#confirm[open]");
+    expect(await page.$eval("#confirm-text", (e) => e.textContent)).toMatch(/Move the oldest dead letter/);
+    await page.click('dialog#confirm button[data-action="confirm"]');
+    await page.waitForFunction(`${cellIs("deadLettered", "1")} && ${cellIs("ready", "4")}`);
+    await page.waitForFunction(
+      `document.querySelectorAll('[data-transport="t0"] article.letter').length === 1`,
+    );
+
     await page.click('[data-transport="t0"] button[data-action="redrive-all"]');
     await page.waitForSelector("dialog#confirm[open]");
     await page.click('dialog#confirm button[data-action="confirm"]');
     await page.waitForFunction(`${cellIs("deadLettered", "0")} && ${cellIs("ready", "5")}`);
     await page.waitForSelector('[data-transport="t0"] .dead-letters .empty');
     expect(await page.evaluate("window.sameDocument")).toBe(true);
-    expect(await page.$eval("#flash", (e) => e.textContent)).toBe("Moved 2 dead letters back.");
+    expect(await page.$eval("#flash", (e) => e.textContent)).toBe("Moved 1 dead letter back.");
     await page.screenshot({ path: join(shots, "after-redrive.png"), fullPage: true });
   });
 

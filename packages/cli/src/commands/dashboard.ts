@@ -6,6 +6,7 @@ import { dashboardServer } from "../dashboard/server.ts";
 import { CliError, ExitCode } from "../errors.ts";
 import { type Output, stdio } from "../output.ts";
 import { openCliTransport, transportUrl } from "../transport.ts";
+import { MESSAGE_LOG_ENV } from "./trace.ts";
 
 /** The environment variable that sets `--token`. */
 export const DASHBOARD_TOKEN_ENV = "MAILROOM_DASHBOARD_TOKEN";
@@ -22,7 +23,7 @@ export interface DashboardOptions {
   token?: string;
   /** Workers' health addresses (`http://host:port`, comma-separated) whose `/metrics` give rates. */
   workers?: string;
-  /** The SQLite message log (`run --log-messages`) for dead letters' lineage. */
+  /** The SQLite message log (`run --log-messages`) for dead letters' lineage. Default `$MAILROOM_MESSAGE_LOG`, else none. */
   logMessages?: string;
   /** Resolves when the dashboard should stop. Default: SIGINT or SIGTERM. */
   stop?: Promise<void>;
@@ -60,7 +61,8 @@ export async function dashboardCommand(options: DashboardOptions, io: Output = s
   const watched: WatchedTransport[] = [];
   try {
     for (const url of urls) watched.push({ url, transport: await openCliTransport(url) });
-    const board = new Board(watched, new RateMeter(workers), options.logMessages);
+    const logPath = options.logMessages ?? (process.env[MESSAGE_LOG_ENV] || undefined);
+    const board = new Board(watched, new RateMeter(workers), logPath);
     const dashboard = dashboardServer(board, new Guard(token), { onError: (line) => io.err(line) });
     await listen(dashboard.server, host, port);
     const address = dashboard.server.address();

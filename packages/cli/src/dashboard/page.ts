@@ -50,6 +50,7 @@ const csrf = document.querySelector('meta[name="mailroom-csrf"]').content;
 const sections = new Map();
 const deadCounts = new Map();
 const BODY_LIMIT = 600;
+const BODY_LINES = 12;
 
 function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
@@ -145,11 +146,20 @@ function pretty(body) {
   try { return JSON.stringify(JSON.parse(body), null, 2); } catch { return body; }
 }
 
+/** The start of a long body: at most BODY_LINES lines and BODY_LIMIT characters. */
+function cut(text) {
+  const lines = text.split("\\n");
+  let short = lines.length > BODY_LINES ? lines.slice(0, BODY_LINES).join("\\n") : text;
+  if (short.length > BODY_LIMIT) short = short.slice(0, BODY_LIMIT);
+  return short === text ? text : short + "\\n\\u2026";
+}
+
 function letter(d) {
   const full = pretty(d.body);
   const pre = el("pre", { class: "body" });
-  const long = full.length > BODY_LIMIT;
-  pre.textContent = long ? full.slice(0, BODY_LIMIT) + "\\u2026" : full;
+  const short = cut(full);
+  const long = short !== full;
+  pre.textContent = short;
   const box = el("article", { class: "letter", "data-id": d.id },
     el("div", { class: "head" },
       el("span", { class: "name", text: d.name || "(undecodable)" }),
@@ -162,7 +172,7 @@ function letter(d) {
     const more = el("button", { "data-action": "expand", text: "expand" });
     more.addEventListener("click", () => {
       const open = more.textContent === "expand";
-      pre.textContent = open ? full : full.slice(0, BODY_LIMIT) + "\\u2026";
+      pre.textContent = open ? full : short;
       more.textContent = open ? "collapse" : "expand";
     });
     box.append(more);

@@ -45,7 +45,8 @@ export function parseCounters(text: string): Record<keyof typeof COUNTERS, numbe
   );
   for (const line of text.split("\n")) {
     if (line === "" || line.startsWith("#")) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{[^}]*\})?\s+(\S+)/.exec(line);
+    // Label values are quoted and may hold `}` or escaped quotes.
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?:[^"}]|"(?:[^"\\]|\\.)*")*\})?\s+(\S+)/.exec(line);
     const key = m && byName.get(m[1]!);
     if (!key) continue;
     const value = Number(m[2]);
