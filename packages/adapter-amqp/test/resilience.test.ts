@@ -47,7 +47,9 @@ describe("resilience (real broker restarts and crashes)", () => {
     });
     const first = messages(2_000);
     await t.publisher().publish(first);
-    const { spy } = scope.run(app, t, { concurrency: 8 });
+    const { spy, worker } = scope.run(app, t, { concurrency: 8 });
+    let reconnected = 0;
+    worker.on("reconnected", () => reconnected++);
     await until(() => processed.size >= 300, 30_000, "300 messages processed");
 
     const down = new Promise<void>((resolve) => t.connection.once("disconnected", () => resolve()));
@@ -70,6 +72,9 @@ describe("resilience (real broker restarts and crashes)", () => {
     expect(processed.size + dead.size).toBe(sent.length);
     expect([...processed, ...dead].sort()).toEqual(sent.map((m) => m.id).sort());
     expect(spy.records.length).toBeGreaterThanOrEqual(sent.length);
+    // The Worker was told of the reconnect (event and the mailroom_reconnects_total counter).
+    expect(reconnected).toBeGreaterThanOrEqual(1);
+    expect(worker.stats.reconnects).toBe(reconnected);
   }, 240_000);
 
   it("a worker killed with kill -9 mid-run loses nothing: processed + dead-lettered = sent", async () => {
