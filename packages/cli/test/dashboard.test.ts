@@ -133,14 +133,28 @@ describe("mailroom dashboard in a real browser", () => {
     }
 
     await buildCli();
-    // A real worker on a queue of its own, for the rates from its /metrics.
+    // A real worker on a queue of its own, for the rates from its /metrics; the dashboard shows
+    // that queue too (--transport repeated).
+    const workerQueue = `sqlite:${join(dir, "w.db")}`;
     const worker = start(
-      ["run", "--handlers", handlers, "--transport", `sqlite:${join(dir, "w.db")}`, "--health-port", "0"],
+      ["run", "--handlers", handlers, "--transport", workerQueue, "--health-port", "0"],
       dir,
     );
     const [, health] = await worker.waitFor(/health: (http:\/\/\S+)\/healthz/);
     dashboard = start(
-      ["dashboard", "--transport", queue, "--port", "0", "--log-messages", logPath, "--workers", health!],
+      [
+        "dashboard",
+        "--transport",
+        queue,
+        "--transport",
+        workerQueue,
+        "--port",
+        "0",
+        "--log-messages",
+        logPath,
+        "--workers",
+        health!,
+      ],
       dir,
     );
     [, base] = (await dashboard.waitFor(/dashboard on (http:\/\/127\.0\.0\.1:\d+)\//)) as unknown as [
@@ -172,6 +186,12 @@ describe("mailroom dashboard in a real browser", () => {
     expect(await figure(page, "ready")).toBe("3");
     expect(await figure(page, "deadLettered")).toBe("2");
     expect(await figure(page, "delayed")).toBe("0");
+    // The second transport: its own section, with its own figures, and its URL shown.
+    await page.waitForSelector('[data-transport="t1"] td[data-field="ready"]');
+    expect(await page.$eval('[data-transport="t1"] .url', (e) => e.textContent)).toMatch(/w\.db$/);
+    expect(
+      await page.$eval('[data-transport="t1"] td[data-field="deadLettered"]', (e) => e.textContent),
+    ).toBe("0");
 
     const letters = await page.$$eval("article.letter", (all) =>
       all.map((a) => ({
@@ -306,11 +326,16 @@ describe("mailroom dashboard in a real browser", () => {
     }
   });
 
-  it("with a token, every request needs it; ?token= once leaves an HttpOnly SameSite=Strict cookie", async () => {
-    const locked = start(["dashboard", "--transport", queue, "--port", "0", "--token", "s3cret-token"], dir);
-    const [, url] = (await locked.waitFor(
-      /dashboard on (http:\/\/127\.0\.0\.1:\d+)\/ \(1 transport, token required/,
-    )) as unknown as [string, string];
+  it("on 0.0.0.0 with a token, every request needs it; ?token= once leaves an HttpOnly SameSite=Strict cookie", async () => {
+    // On every interface, as in a container: allowed with a token.
+    const locked = start(
+      ["dashboard", "--transport", queue, "--host", "0.0.0.0", "--port", "0", "--token", "s3cret-token"],
+      dir,
+    );
+    const [, port] = await locked.waitFor(
+      /dashboard on http:\/\/0\.0\.0\.0:(\d+)\/ \(1 transport, token required/,
+    );
+    const url = `http://127.0.0.1:${port}`;
     expect((await http(`${url}/api/state`)).status).toBe(401);
     expect((await http(`${url}/api/state`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
     expect(
