@@ -178,6 +178,25 @@ describe("secrets never show: every command", () => {
       expectNoSecret(`${name} /healthz`, await (await fetch(`${base}/healthz`)).text());
       live.child.kill("SIGTERM");
       expectClean(`${name} run --health-port`, await live.done);
+      // The dashboard: its page, figures and dead letters, and what it prints.
+      const board = started(["dashboard", "--transport", url, "--port", "0"], {
+        cwd: dir,
+        env,
+        fromSources: true,
+      });
+      const boardErr = await board.stderrIncludes("Ctrl-C to stop");
+      exercised.add("dashboard");
+      const home = /dashboard on (http:\/\/127\.0\.0\.1:\d+)\//.exec(boardErr)![1];
+      const state = await (await fetch(`${home}/api/state`)).text();
+      expectNoSecret(`${name} dashboard /api/state`, state);
+      expectNoSecret(`${name} dashboard /`, await (await fetch(`${home}/`)).text());
+      const ids = [...state.matchAll(/"id":"([^"]+)"/g)].map((m) => m[1]!);
+      for (const id of ids) {
+        const dead = await fetch(`${home}/api/dead-letters?transport=${encodeURIComponent(id)}`);
+        expectNoSecret(`${name} dashboard dead letters`, await dead.text());
+      }
+      board.child.kill("SIGTERM");
+      expectClean(`${name} dashboard`, await board.done);
     }, 120_000);
   }
 });
