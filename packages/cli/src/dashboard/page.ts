@@ -108,7 +108,9 @@ function render(state) {
       const dead = t.queues.reduce((n, q) => n + (q.deadLettered || 0), 0);
       if (deadCounts.get(t.id) !== dead) {
         deadCounts.set(t.id, dead);
-        loadDeadLetters(t);
+        loadDeadLetters(t).catch((error) => {
+          sections.get(t.id).dead.replaceChildren(el("div", { class: "error", text: "Could not load the dead letters: " + error.message }));
+        });
       }
     }
   }
@@ -133,8 +135,11 @@ function renderRates(rates) {
 
 async function loadDeadLetters(t) {
   const s = sections.get(t.id);
+  // Only the newest of overlapping loads is shown: an older answer may come last.
+  const seq = (s.loads = (s.loads || 0) + 1);
   const res = await fetch("/api/dead-letters?transport=" + encodeURIComponent(t.id));
   const data = await res.json();
+  if (seq !== s.loads) return;
   if (!res.ok) { s.dead.replaceChildren(el("div", { class: "error", text: data.error })); return; }
   const items = data.letters.map(letter);
   if (items.length === 0) items.push(el("div", { class: "note empty", text: "No dead letters." }));
@@ -238,7 +243,8 @@ function connect() {
   events.addEventListener("state", (e) => render(JSON.parse(e.data)));
 }
 
-fetch("/api/state").then((r) => r.json()).then(render).finally(connect);
+// The first figures at once; the event stream brings them anyway should this fail.
+fetch("/api/state").then((r) => r.json()).then(render).catch(() => {}).finally(connect);
 `;
 
 /** The dashboard page, with this process's CSRF token and this response's CSP nonce. */

@@ -134,7 +134,12 @@ export function dashboardServer(
   }
 
   function openStream(req: IncomingMessage, res: ServerResponse): void {
-    res.writeHead(200, { "Content-Type": "text/event-stream; charset=utf-8", Connection: "keep-alive" });
+    // X-Accel-Buffering: a reverse proxy (nginx) must pass each event on at once.
+    res.writeHead(200, {
+      "Content-Type": "text/event-stream; charset=utf-8",
+      Connection: "keep-alive",
+      "X-Accel-Buffering": "no",
+    });
     res.write(`retry: ${intervalMs}\n\n`);
     streams.add(res);
     req.on("close", () => streams.delete(res));
