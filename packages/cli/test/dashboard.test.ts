@@ -344,7 +344,15 @@ describe("mailroom dashboard in a real browser", () => {
     const entry = await http(`${url}/?token=s3cret-token`);
     expect(entry.status).toBe(303);
     expect(entry.headers.location).toBe("/");
-    expect(String(entry.headers["set-cookie"])).toMatch(/HttpOnly; SameSite=Strict; Path=\//);
+    const cookie = String(entry.headers["set-cookie"]);
+    expect(cookie).toMatch(/HttpOnly; SameSite=Strict; Path=\//);
+    // The cookie lets a browser in, and is not the token itself.
+    expect(cookie).not.toContain("s3cret-token");
+    const session = cookie.split(";")[0]!;
+    expect((await http(`${url}/api/state`, { headers: { cookie: session } })).status).toBe(200);
+    expect(
+      (await http(`${url}/api/state`, { headers: { cookie: "mailroom_dashboard=s3cret-token" } })).status,
+    ).toBe(401);
 
     const tab = await browser!.newPage();
     try {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 
 /** The cookie a browser keeps the dashboard token in, after opening the page once with `?token=`. */
@@ -46,9 +46,19 @@ export class Guard {
     return this.#token !== undefined && sameSecret(candidate, this.#token);
   }
 
-  /** `Set-Cookie` value that keeps the token for this browser. */
+  /**
+   * `Set-Cookie` value that lets this browser in: a value derived from the token rather than the
+   * token itself, so the token never travels in a header. It stays valid across restarts with
+   * the same token.
+   */
   cookie(): string {
-    return `${TOKEN_COOKIE}=${encodeURIComponent(this.#token ?? "")}; HttpOnly; SameSite=Strict; Path=/`;
+    return `${TOKEN_COOKIE}=${this.#session()}; HttpOnly; SameSite=Strict; Path=/`;
+  }
+
+  #session(): string {
+    return createHmac("sha256", this.#token ?? "")
+      .update("mailroom dashboard session")
+      .digest("base64url");
   }
 
   /** May this request be served at all? (Host, then the token from the header or the cookie.) */
@@ -68,7 +78,7 @@ export class Guard {
     const auth = req.headers.authorization;
     if (auth?.startsWith("Bearer ") && this.isToken(auth.slice(7).trim())) return { ok: true };
     const fromCookie = cookieValue(req.headers.cookie, TOKEN_COOKIE);
-    if (fromCookie !== undefined && this.isToken(fromCookie)) return { ok: true };
+    if (fromCookie !== undefined && sameSecret(fromCookie, this.#session())) return { ok: true };
     return {
       ok: false,
       status: 401,
