@@ -1,44 +1,15 @@
 // Tracing on by default on RabbitMQ: with an SDK registered (in-memory exporter), publish →
 // consume → publish → consume is one trace of PRODUCER and CONSUMER spans, the context carried
 // in the AMQP headers; a batch handler's span links each message's own context.
-
 import { createApp, silentLogger, Worker } from "@mailroom/core";
-import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-} from "@opentelemetry/sdk-trace-base";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { SpanKind } from "@opentelemetry/api";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectChain, idOf, inMemoryTracing } from "../../core/test/tracing-sdk.ts";
 import { cleanup, sharedBrokerLock, transport, uniqueName } from "./helpers.ts";
 
 sharedBrokerLock({ beforeAll, afterAll });
-const exporter = new InMemorySpanExporter();
-beforeAll(() => {
-  trace.setGlobalTracerProvider(
-    new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
-  );
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-});
-afterAll(async () => {
-  trace.disable();
-  context.disable();
-  propagation.disable();
-  await cleanup();
-});
-beforeEach(() => exporter.reset());
-
-function one(spans: ReadableSpan[], name: string): ReadableSpan {
-  const found = spans.filter((s) => s.name === name);
-  expect(found.map((s) => s.name)).toEqual([name]);
-  return found[0]!;
-}
-const parentOf = (s: ReadableSpan) => s.parentSpanContext?.spanId;
-const idOf = (s: ReadableSpan) => s.spanContext().spanId;
+const exporter = inMemoryTracing();
+afterAll(() => cleanup());
 
 describe("tracing on RabbitMQ", () => {
   it("chains publish → consume → publish → consume in one trace", async () => {
@@ -59,29 +30,7 @@ describe("tracing on RabbitMQ", () => {
     } finally {
       await t.close();
     }
-    const spans = exporter.getFinishedSpans();
-    const send1 = one(spans, "order_created send");
-    const process1 = one(spans, "order_created process");
-    const send2 = one(spans, "invoice_requested send");
-    const process2 = one(spans, "invoice_requested process");
-    const chain = [send1, process1, send2, process2];
-    expect(new Set(chain.map((s) => s.spanContext().traceId)).size).toBe(1);
-    expect(parentOf(process1)).toBe(idOf(send1));
-    expect(parentOf(send2)).toBe(idOf(process1));
-    expect(parentOf(process2)).toBe(idOf(send2));
-    expect(chain.map((s) => s.kind)).toEqual([
-      SpanKind.PRODUCER,
-      SpanKind.CONSUMER,
-      SpanKind.PRODUCER,
-      SpanKind.CONSUMER,
-    ]);
-    expect(process1.attributes).toMatchObject({
-      "messaging.system": "rabbitmq",
-      "messaging.operation.type": "process",
-      "messaging.destination.name": queue,
-      "messaging.message.id": "m-amqp",
-      "mailroom.outcome": "ack",
-    });
+    expectChain(exporter.getFinishedSpans(), { system: "rabbitmq", queue, messageId: "m-amqp" });
   }, 30_000);
 
   it("a batch handler runs in one span linked to each message's producer span", async () => {
