@@ -120,6 +120,12 @@ export interface QueueAdmin {
   listDeadLetters(options?: { limit?: number }): Promise<DeadLetter[]>;
   /** Move dead letters back to their queue with a fresh attempt count. Returns how many moved. */
   redrive(options?: { limit?: number; onProgress?: (done: number, total: number) => void }): Promise<number>;
+  /**
+   * Delete dead letters for good, oldest first (as the transport orders them), at most `limit`
+   * (default all). Only the dead-letter destination is touched, never the live queue.
+   * `onProgress` is called as for `redrive`. Returns how many were deleted.
+   */
+  purge?(options?: { limit?: number; onProgress?: (done: number, total: number) => void }): Promise<number>;
 }
 
 /** Options of one request. */

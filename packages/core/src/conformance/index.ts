@@ -1,4 +1,5 @@
 import { afterAll, describe } from "vitest";
+import { adminTests } from "./admin.ts";
 import { deliveryTests } from "./basics.ts";
 import { codecTests } from "./codecs.ts";
 import { Harness } from "./harness.ts";
@@ -26,5 +27,6 @@ export function runConformance(target: ConformanceTarget): void {
     requestTests(h);
     codecTests(h);
     recoveryTests(h);
+    adminTests(h);
   });
 }

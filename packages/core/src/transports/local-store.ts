@@ -40,6 +40,8 @@ export interface LocalStore {
   listDeadLetters(queue: string, limit: number): DeadLetter[];
   /** Move up to `limit` dead letters back to `queue`; returns the handles moved. */
   redrive(queue: string, limit: number): number;
+  /** Delete up to `limit` of the oldest dead letters of `queue`, atomically; returns how many. */
+  purge(queue: string, limit: number): number;
   /** Call `wake` when `queue` may have a message ready; returns the unsubscribe function. */
   subscribe(queue: string, wake: () => void): () => void;
   /** Remove `queue` and everything in it, dead letters included (a requester's reply queue on close). */

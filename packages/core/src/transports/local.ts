@@ -146,6 +146,14 @@ export class LocalTransport implements Transport {
         }
         return done;
       },
+      async purge(options) {
+        const total = Math.min(store.deadLetterCount(queue), options?.limit ?? Number.POSITIVE_INFINITY);
+        if (total === 0) return 0;
+        // One store call: a purge is all or nothing (one SQLite transaction).
+        const done = store.purge(queue, total);
+        options?.onProgress?.(done, total);
+        return done;
+      },
     };
   }
 

@@ -144,6 +144,10 @@ export class MemoryStore implements LocalStore {
     return moved.length;
   }
 
+  purge(queue: string, limit: number): number {
+    return this.#state(queue).dead.splice(0, limit).length;
+  }
+
   subscribe(queue: string, wake: () => void): () => void {
     const state = this.#state(queue);
     state.waiters.add(wake);

@@ -48,6 +48,9 @@ export const QUERIES = {
   deadCount: "SELECT count(*) AS n FROM mailroom_dead_letters WHERE queue = ?1",
   deadList: "SELECT * FROM mailroom_dead_letters WHERE queue = ?1 ORDER BY seq LIMIT ?2",
   deadDelete: "DELETE FROM mailroom_dead_letters WHERE seq = ?1",
+  /** The queue's oldest `?2` dead letters, gone for good. */
+  deadPurge: `DELETE FROM mailroom_dead_letters WHERE seq IN (SELECT seq FROM mailroom_dead_letters
+    WHERE queue = ?1 ORDER BY seq LIMIT ?2)`,
   dropMessages: "DELETE FROM mailroom_messages WHERE queue = ?1",
   dropDeadLetters: "DELETE FROM mailroom_dead_letters WHERE queue = ?1",
 } as const;

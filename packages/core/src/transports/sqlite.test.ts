@@ -42,6 +42,7 @@ describe("SQLite queue statements", () => {
     "promoteHead",
     "reschedule",
     "extend",
+    "deadPurge",
   ] as const)("%s reaches rows by index or primary key, never by scanning the table", (name) => {
     const lines = plan(QUERIES[name]);
     expect(lines.filter((l) => l.startsWith("SEARCH"))).not.toHaveLength(0);

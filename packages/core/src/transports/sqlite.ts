@@ -218,6 +218,15 @@ export class SqliteStore implements LocalStore {
     return moved;
   }
 
+  purge(queue: string, limit: number): number {
+    let deleted = 0;
+    this.#transaction(() => {
+      const capped = Number.isFinite(limit) ? limit : -1;
+      deleted = Number(this.#statements.deadPurge.run(queue, capped).changes);
+    });
+    return deleted;
+  }
+
   subscribe(queue: string, wake: () => void): () => void {
     const key = this.#key(queue);
     local.on(key, wake);
