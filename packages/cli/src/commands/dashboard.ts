@@ -1,3 +1,4 @@
+import type { Server } from "node:http";
 import { redact } from "@mailroom/core";
 import { Board, type WatchedTransport } from "../dashboard/board.ts";
 import { Guard, isLoopback } from "../dashboard/guard.ts";
@@ -79,7 +80,7 @@ export async function dashboardCommand(options: DashboardOptions, io: Output = s
   }
 }
 
-function listen(server: import("node:http").Server, host: string, port: number): Promise<void> {
+function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const failed = (error: NodeJS.ErrnoException) => {
       if (error.code === "EADDRINUSE") {
