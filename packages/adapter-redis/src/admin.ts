@@ -9,11 +9,12 @@ const DEAD_LETTER_FIELDS: ReadonlySet<string> = new Set(DEAD_LETTER_HEADERS);
 const PAGE = 100;
 
 /**
- * `mailroom stats`, `mailroom dlq list` and `mailroom dlq redrive` for a stream and its
+ * `mailroom stats`, `mailroom dlq list | redrive | purge` for a stream and its
  * dead-letter stream. Listing reads the dead-letter stream (XRANGE: changes nothing). Redrive
  * moves each dead letter back to the stream it came from (`mailroom-original-queue`), without
  * its dead-letter facts and run count, so it starts over at attempt 1: the add and the removal
- * from the dead-letter stream are one MULTI, so a dead letter is never moved twice.
+ * from the dead-letter stream are one MULTI, so a dead letter is never moved twice. Purge
+ * deletes the oldest entries of the dead-letter stream (XDEL), never the stream itself.
  */
 export class RedisAdmin implements QueueAdmin {
   readonly #ctx: StreamContext;
@@ -58,6 +59,31 @@ export class RedisAdmin implements QueueAdmin {
       const failed = results.find(([error]) => error);
       if (failed) throw redisFailure(failed[0], `redrive from "${dlq}"`, this.#ctx.connection.where);
       done += page.length;
+      options.onProgress?.(done, total);
+    }
+    return done;
+  }
+
+  async purge(
+    options: { limit?: number; onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<number> {
+    const { commands } = this.#ctx.connection;
+    const dlq = this.#ctx.keys.deadLetters;
+    await this.#ctx.connection.ready();
+    const total = Math.min(options.limit ?? Number.POSITIVE_INFINITY, await commands.xlen(dlq));
+    let done = 0;
+    while (done < total) {
+      const page = await this.#read(Math.min(PAGE, total - done));
+      if (page.length === 0) break;
+      let deleted: number;
+      try {
+        deleted = await commands.xdel(dlq, ...page.map((e) => e.id));
+      } catch (error) {
+        throw redisFailure(error, `purge of "${dlq}"`, this.#ctx.connection.where);
+      }
+      // Another purge took these entries first: nothing left to do here.
+      if (deleted === 0) break;
+      done += deleted;
       options.onProgress?.(done, total);
     }
     return done;
