@@ -31,10 +31,11 @@ interface ReadBack {
 }
 
 /**
- * `mailroom stats`, `mailroom dlq list` and `mailroom dlq redrive` for an MNS queue and its
+ * `mailroom stats`, `mailroom dlq list | redrive | purge` for an MNS queue and its
  * dead-letter queue. Listing up to 16 peeks (changes nothing); more receives each dead letter
  * and gives it back (visible again in 1 s) once the listing is done. Redrive moves dead letters
- * back to their original queue with a fresh attempt count, 16 per request.
+ * back to their original queue with a fresh attempt count, 16 per request; purge receives and
+ * deletes them, 16 per request.
  */
 export class MnsAdmin implements QueueAdmin {
   readonly #ctx: MnsAdminContext;
@@ -121,6 +122,26 @@ export class MnsAdmin implements QueueAdmin {
         done += ok.length - failed.size;
         options.onProgress?.(done, total);
       }
+    }
+    return done;
+  }
+
+  async purge(
+    options: { limit?: number; onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<number> {
+    const { client, deadLetterQueue } = this.#ctx;
+    const info = await client.getQueueAttributes(deadLetterQueue);
+    const total = Math.min(options.limit ?? Number.POSITIVE_INFINITY, info.activeMessages);
+    let done = 0;
+    while (done < total) {
+      const got = await client.batchReceiveMessage(deadLetterQueue, Math.min(16, total - done), 0);
+      if (got.length === 0) break;
+      const failed = await client.batchDeleteMessage(
+        deadLetterQueue,
+        got.map((m) => m.receiptHandle),
+      );
+      done += got.length - failed.size;
+      options.onProgress?.(done, total);
     }
     return done;
   }
