@@ -93,6 +93,7 @@ const figure = (page: Page, field: string) =>
 describe("mailroom dashboard in a real browser", () => {
   let dir: string;
   let queue: string;
+  let workerQueue: string;
   let base: string;
   let dashboard: Started;
   let browser: Browser | undefined;
@@ -135,7 +136,7 @@ describe("mailroom dashboard in a real browser", () => {
     await buildCli();
     // A real worker on a queue of its own, for the rates from its /metrics; the dashboard shows
     // that queue too (--transport repeated).
-    const workerQueue = `sqlite:${join(dir, "w.db")}`;
+    workerQueue = `sqlite:${join(dir, "w.db")}`;
     const worker = start(
       ["run", "--handlers", handlers, "--transport", workerQueue, "--health-port", "0"],
       dir,
@@ -264,6 +265,29 @@ describe("mailroom dashboard in a real browser", () => {
     await page.screenshot({ path: join(shots, "after-redrive.png"), fullPage: true });
   });
 
+  it("a dead letter made by a running worker appears live, and purge deletes it after confirmation", async () => {
+    const t1 = '[data-transport="t1"]';
+    const quiet = capture();
+    expect(
+      await sendCommand("invoice_sent", '{"to":"later@example.com"}', { transport: workerQueue }, quiet.io),
+    ).toBe(0);
+    await page.waitForFunction(`document.querySelectorAll('${t1} article.letter').length === 1`);
+    expect(await page.$eval(`${t1} td[data-field="deadLettered"]`, (e) => e.textContent)).toBe("1");
+
+    await page.click(`${t1} button[data-action="purge-all"]`);
+    await page.waitForSelector("dialog#confirm[open]");
+    expect(await page.$eval("#confirm-text", (e) => e.textContent)).toMatch(
+      /^Delete the one dead letter of .* for good\?/,
+    );
+    await page.click('dialog#confirm button[data-action="confirm"]');
+    await page.waitForFunction(
+      `document.querySelector('${t1} td[data-field="deadLettered"]')?.textContent === "0" && document.querySelector('${t1} .dead-letters .empty') !== null`,
+    );
+    expect(await page.$eval("#flash", (e) => e.textContent)).toBe("Deleted 1 dead letter.");
+    // Nothing went back to the queue.
+    expect(await page.$eval(`${t1} td[data-field="ready"]`, (e) => e.textContent)).toBe("0");
+  });
+
   it("refuses actions without the CSRF header, from another origin, by GET, and through a foreign Host", async () => {
     const html = (await http(`${base}/`)).body;
     const csrf = /name="mailroom-csrf" content="([^"]+)"/.exec(html)![1]!;
@@ -290,6 +314,9 @@ describe("mailroom dashboard in a real browser", () => {
     expect(rebound.status).toBe(403);
     const byGet = await http(`${base}/api/redrive?transport=t0`);
     expect(byGet.status).toBe(405);
+    const purgeNoHeader = await http(`${base}/api/purge`, { method: "POST", headers: json, body });
+    expect(purgeNoHeader.status).toBe(403);
+    expect((await http(`${base}/api/purge?transport=t0`)).status).toBe(405);
 
     // The same request, same-origin with the header, is accepted.
     const ok = await http(`${base}/api/redrive`, {

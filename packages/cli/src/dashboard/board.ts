@@ -22,6 +22,8 @@ export interface TransportFigures {
   readonly queue: string;
   /** False when the transport has no admin tools: no figures, no dead letters, no redrive. */
   readonly admin: boolean;
+  /** True when its admin tools can purge dead letters. */
+  readonly purge: boolean;
   readonly queues: readonly QueueFigures[];
   /** Why the figures could not be read this time. */
   readonly error?: string;
@@ -67,6 +69,9 @@ export interface DeadLetterList {
   readonly lineageNote?: string;
 }
 
+/** What the page can do to dead letters. */
+export type DeadLetterAction = "redrive" | "purge";
+
 /** A transport the dashboard watches. */
 export interface WatchedTransport {
   readonly url: string;
@@ -75,7 +80,7 @@ export interface WatchedTransport {
 
 /**
  * What the dashboard reads and does: the figures of every transport, their dead letters with
- * lineage from the message log, worker rates, and redrive. Knows nothing of HTTP.
+ * lineage from the message log, worker rates, redrive and purge. Knows nothing of HTTP.
  */
 export class Board {
   readonly #watched: readonly WatchedTransport[];
@@ -130,16 +135,21 @@ export class Board {
     }
   }
 
-  /** Move up to `limit` (default all) dead letters of transport `id` back to their queue; undefined when there is no such transport. */
-  async redrive(id: string, limit?: number): Promise<number | undefined> {
-    const w = this.#find(id);
-    if (!w?.transport.admin) return undefined;
-    return w.transport.admin().redrive(limit === undefined ? {} : { limit });
+  /**
+   * Redrive (move back to their queue) or purge (delete for good) up to `limit` (default all)
+   * dead letters of transport `id`, oldest first. Undefined when the transport cannot.
+   */
+  async act(id: string, action: DeadLetterAction, limit?: number): Promise<number | undefined> {
+    if (!this.can(id, action)) return undefined;
+    const admin = this.#find(id)!.transport.admin!();
+    const options = limit === undefined ? {} : { limit };
+    return action === "redrive" ? admin.redrive(options) : admin.purge!(options);
   }
 
-  /** True when transport `id` exists and has admin tools (figures, dead letters, redrive). */
-  hasAdmin(id: string): boolean {
-    return this.#find(id)?.transport.admin !== undefined;
+  /** True when transport `id` exists and its admin tools can do `action`. */
+  can(id: string, action: DeadLetterAction): boolean {
+    const admin = this.#find(id)?.transport.admin?.();
+    return admin !== undefined && (action === "redrive" || typeof admin.purge === "function");
   }
 
   #find(id: string): WatchedTransport | undefined {
@@ -154,15 +164,19 @@ async function figures(id: string, { url, transport }: WatchedTransport): Promis
     return {
       ...base,
       admin: false,
+      purge: false,
       queues: [{ queue: transport.queue, ready: null, delayed: null, inFlight: null, deadLettered: null }],
     };
   }
+  const admin = transport.admin();
+  const purge = typeof admin.purge === "function";
   try {
-    const rows = await transport.admin().stats();
+    const rows = await admin.stats();
     const count = (n: number) => (Number.isFinite(n) ? n : null);
     return {
       ...base,
       admin: true,
+      purge,
       queues: rows.map((r) => ({
         queue: r.queue,
         ready: count(r.ready),
@@ -172,7 +186,7 @@ async function figures(id: string, { url, transport }: WatchedTransport): Promis
       })),
     };
   } catch (error) {
-    return { ...base, admin: true, queues: [], error: redact(describeError(error)) };
+    return { ...base, admin: true, purge, queues: [], error: redact(describeError(error)) };
   }
 }
 

@@ -27,6 +27,7 @@ td.dead.zero { color: inherit; font-weight: normal; }
 .note { color: var(--muted); font-size: 12px; }
 button { font: inherit; padding: 4px 12px; border-radius: 6px; border: 1px solid var(--line); background: var(--card); color: var(--fg); cursor: pointer; }
 button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }
+button.danger { color: var(--bad); border-color: var(--bad); }
 button:disabled { opacity: .5; cursor: default; }
 .letter { border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; margin: 8px 0; }
 .letter .head { display: flex; flex-wrap: wrap; gap: 6px 16px; align-items: baseline; }
@@ -79,10 +80,16 @@ function section(t) {
     const heading = el("span", { text: "Dead letters" });
     const all = el("button", { class: "primary", "data-action": "redrive-all", text: "Redrive all" });
     const one = el("button", { "data-action": "redrive-oldest", text: "Redrive oldest" });
-    all.addEventListener("click", () => redrive(t, undefined));
-    one.addEventListener("click", () => redrive(t, 1));
-    root.append(el("h3", {}, heading, all, one), dead);
-    root.append(el("div", { class: "note", text: "Redrive moves dead letters back to their queue with a fresh attempt count, oldest first. This transport's admin API has no purge or per-message redrive." }));
+    all.addEventListener("click", () => act(t, "redrive", undefined));
+    one.addEventListener("click", () => act(t, "redrive", 1));
+    const buttons = [all, one];
+    if (t.purge) {
+      const purge = el("button", { class: "danger", "data-action": "purge-all", text: "Purge all" });
+      purge.addEventListener("click", () => act(t, "purge", undefined));
+      buttons.push(purge);
+    }
+    root.append(el("h3", {}, heading, ...buttons), dead);
+    root.append(el("div", { class: "note", text: "Redrive moves dead letters back to their queue with a fresh attempt count, oldest first." + (t.purge ? " Purge deletes them for good." : " This transport cannot purge dead letters.") }));
   } else {
     root.append(el("div", { class: "note", text: "This transport has no admin support: no figures or dead letters." }));
   }
@@ -215,21 +222,27 @@ function confirmAction(text) {
   });
 }
 
-async function redrive(t, limit) {
+async function act(t, action, limit) {
   const dead = deadCounts.get(t.id) || 0;
-  const what = limit === undefined ? "all " + dead + " dead letters" : "the oldest dead letter";
-  if (!(await confirmAction("Move " + what + " of " + t.kind + " \\u00b7 " + t.queue + " back to the queue?"))) return;
+  const what = limit !== undefined ? "the oldest dead letter" : dead === 1 ? "the one dead letter" : "all " + dead + " dead letters";
+  const where = t.kind + " \\u00b7 " + t.queue;
+  const question = action === "redrive"
+    ? "Move " + what + " of " + where + " back to the queue?"
+    : "Delete " + what + " of " + where + " for good? This cannot be undone.";
+  if (!(await confirmAction(question))) return;
   const s = sections.get(t.id);
   for (const b of s.buttons) b.disabled = true;
   try {
-    const res = await fetch("/api/redrive", {
+    const res = await fetch("/api/" + action, {
       method: "POST",
       headers: { "content-type": "application/json", "x-mailroom-csrf": csrf },
       body: JSON.stringify(limit === undefined ? { transport: t.id } : { transport: t.id, limit }),
     });
     const data = await res.json();
-    s.error.textContent = res.ok ? "" : "Redrive failed: " + data.error;
-    document.getElementById("flash").textContent = res.ok ? "Moved " + data.moved + " dead letter" + (data.moved === 1 ? "" : "s") + " back." : "";
+    s.error.textContent = res.ok ? "" : (action === "redrive" ? "Redrive" : "Purge") + " failed: " + data.error;
+    const n = action === "redrive" ? data.moved : data.deleted;
+    const letters = n + " dead letter" + (n === 1 ? "" : "s");
+    document.getElementById("flash").textContent = !res.ok ? "" : action === "redrive" ? "Moved " + letters + " back." : "Deleted " + letters + ".";
   } finally {
     for (const b of s.buttons) b.disabled = false;
   }

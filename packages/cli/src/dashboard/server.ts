@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { describeError, redact } from "@mailroom/core";
-import type { Board } from "./board.ts";
+import type { Board, DeadLetterAction } from "./board.ts";
 import type { Guard } from "./guard.ts";
 import { dashboardPage } from "./page.ts";
 
@@ -26,7 +26,7 @@ const DEAD_LETTER_LIMIT = 100;
 /**
  * The dashboard's HTTP side on `node:http`: the page (`GET /`), the figures (`GET /api/state`,
  * pushed on `GET /events` as server-sent events), dead letters (`GET /api/dead-letters?transport=`)
- * and redrive (`POST /api/redrive`). GET never changes anything; every POST passes the guard's
+ * redrive and purge (`POST /api/redrive`, `POST /api/purge`). GET never changes anything; every POST passes the guard's
  * CSRF and origin checks.
  */
 export function dashboardServer(
@@ -102,19 +102,22 @@ export function dashboardServer(
       case "GET /events":
         return openStream(req, res);
       case "POST /api/redrive":
-        return redrive(req, res);
+        return act(req, res, "redrive");
+      case "POST /api/purge":
+        return act(req, res, "purge");
       case "GET /favicon.ico":
         res.writeHead(204).end();
         return;
     }
-    if (["/", "/api/state", "/api/dead-letters", "/events", "/api/redrive"].includes(url.pathname)) {
-      res.setHeader("Allow", url.pathname === "/api/redrive" ? "POST" : "GET");
+    const post = url.pathname === "/api/redrive" || url.pathname === "/api/purge";
+    if (post || ["/", "/api/state", "/api/dead-letters", "/events"].includes(url.pathname)) {
+      res.setHeader("Allow", post ? "POST" : "GET");
       return sendJson(res, 405, { error: `${req.method} is not allowed on ${url.pathname}` });
     }
     return sendJson(res, 404, { error: "not found" });
   }
 
-  async function redrive(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function act(req: IncomingMessage, res: ServerResponse, action: DeadLetterAction): Promise<void> {
     const allowed = guard.allowAction(req);
     if (!allowed.ok) return sendJson(res, allowed.status, { error: allowed.message });
     const body = await readJson(req);
@@ -122,14 +125,14 @@ export function dashboardServer(
       return sendJson(res, 400, { error: 'expected a JSON body { "transport": "t0", "limit"?: n }' });
     }
     const { transport, limit } = body as { transport?: unknown; limit?: unknown };
-    if (typeof transport !== "string" || !board.hasAdmin(transport)) {
-      return sendJson(res, 404, { error: "no such transport with dead-letter support" });
+    if (typeof transport !== "string" || !board.can(transport, action)) {
+      return sendJson(res, 404, { error: `no such transport that can ${action} dead letters` });
     }
     if (limit !== undefined && !(Number.isInteger(limit) && (limit as number) >= 1)) {
       return sendJson(res, 400, { error: "limit must be a whole number of 1 or more" });
     }
-    const moved = await board.redrive(transport, limit as number | undefined);
-    sendJson(res, 200, { moved });
+    const done = await board.act(transport, action, limit as number | undefined);
+    sendJson(res, 200, action === "redrive" ? { moved: done } : { deleted: done });
     void push();
   }
 
