@@ -23,9 +23,10 @@ export interface SqsAdminOptions {
 }
 
 /**
- * `mailroom stats` and `mailroom dlq list | redrive` for one SQS queue and its dead-letter queue.
- * Listing receives from the DLQ with a short visibility and gives every message back at once;
- * redrive uses StartMessageMoveTask where the endpoint has it, else receive → send → delete.
+ * `mailroom stats` and `mailroom dlq list | redrive | purge` for one SQS queue and its dead-letter
+ * queue. Listing receives from the DLQ with a short visibility and gives every message back at
+ * once; redrive uses StartMessageMoveTask where the endpoint has it, else receive → send → delete;
+ * purge receives and deletes.
  */
 export class SqsAdmin implements QueueAdmin {
   readonly #queue: SqsQueue;
@@ -91,6 +92,29 @@ export class SqsAdmin implements QueueAdmin {
       return done;
     });
     return done;
+  }
+
+  /**
+   * Receive from the DLQ and delete (DeleteMessageBatch), not PurgeQueue: that one ignores a
+   * limit, may take 60 s and refuses a second call within 60 s.
+   */
+  async purge(
+    options: { limit?: number; onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<number> {
+    const dlq = new SqsQueue(this.#queue.client, (await this.#queue.deadLetterQueue()).url);
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    const before = await queueDepth(this.#queue.client, dlq.url);
+    const total = Math.min(limit, before.ready + before.delayed);
+    // By message id: a message received again after its visibility ran out is counted once.
+    const deleted = new Set<string>();
+    await this.#drainDlq(dlq, limit, 30, async (batch) => {
+      const fresh = batch.filter((r) => !deleted.has(r.messageId)).slice(0, limit - deleted.size);
+      await Promise.all(fresh.map((r) => dlq.delete(r)));
+      for (const r of fresh) deleted.add(r.messageId);
+      if (fresh.length > 0) options.onProgress?.(deleted.size, Math.max(total, deleted.size));
+      return deleted.size;
+    });
+    return deleted.size;
   }
 
   /**
