@@ -43,11 +43,12 @@ interface ReadBack {
 const HOLD_S = 60;
 
 /**
- * `mailroom stats`, `mailroom dlq list` and `mailroom dlq redrive` for a Storage Queue and its
+ * `mailroom stats`, `mailroom dlq list | redrive | purge` for a Storage Queue and its
  * poison queue (`<queue>-poison`), whether Mailroom or the Azure Functions host put the dead
  * letters there. Listing up to 32 peeks (changes nothing); more receives each dead letter and gives
  * it back at once when the listing is done. Redrive moves dead letters back to their original queue
- * with a fresh attempt count: sent first, deleted from the poison queue only once sent.
+ * with a fresh attempt count: sent first, deleted from the poison queue only once sent. Purge
+ * receives and deletes from the poison queue only.
  */
 export class AzureQueueAdmin implements QueueAdmin {
   readonly #ctx: AzureQueueAdminContext;
@@ -123,6 +124,33 @@ export class AzureQueueAdmin implements QueueAdmin {
         const back = this.#readBack(m);
         const target = back.facts.originalQueue ?? this.#ctx.queue;
         await putMessage(this.#ctx, target, this.#fresh(m, back), 0, this.#ctx.ttlSeconds);
+        await call(`Delete Message on "${poisonQueue}"`, () =>
+          client.deleteMessage(m.messageId, m.popReceipt),
+        );
+        done++;
+        options.onProgress?.(done, total);
+      }
+    }
+    return done;
+  }
+
+  async purge(
+    options: { limit?: number; onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<number> {
+    const { queues, poisonQueue } = this.#ctx;
+    const client = queues.queue(poisonQueue);
+    const props = await call(`Get Queue Metadata of "${poisonQueue}"`, () => client.getProperties());
+    const total = Math.min(options.limit ?? Number.POSITIVE_INFINITY, props.approximateMessagesCount ?? 0);
+    let done = 0;
+    while (done < total) {
+      const got = await call(`Get Messages on "${poisonQueue}"`, () =>
+        client.receiveMessages({
+          numberOfMessages: Math.min(MAX_RECEIVE_BATCH, total - done),
+          visibilityTimeout: HOLD_S,
+        }),
+      );
+      if (got.receivedMessageItems.length === 0) break;
+      for (const m of got.receivedMessageItems) {
         await call(`Delete Message on "${poisonQueue}"`, () =>
           client.deleteMessage(m.messageId, m.popReceipt),
         );
