@@ -16,8 +16,10 @@ import { AmqpHeaders, stringHeaders } from "./properties.ts";
 import { dlqName, retryQueueName } from "./topology.ts";
 
 /**
- * `mailroom stats` and `mailroom dlq list | redrive` on RabbitMQ. Dead letters are read with
- * `basic.get` and given back by closing the channel, so listing never removes anything.
+ * `mailroom stats` and `mailroom dlq list | redrive | purge` on RabbitMQ. Dead letters are read with
+ * `basic.get` and given back by closing the channel, so listing never removes anything. A purge
+ * of every dead letter is one `queue.purge` of the dead-letter queue; with a limit, `basic.get`
+ * and `basic.ack` one by one.
  * In-flight counts are not visible over AMQP 0-9-1 and are reported as 0.
  */
 export class AmqpAdmin implements QueueAdmin {
@@ -93,6 +95,37 @@ export class AmqpAdmin implements QueueAdmin {
         }
         return done;
       } finally {
+        await ch.close().catch(() => {});
+      }
+    });
+  }
+
+  async purge(
+    options: { limit?: number; onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<number> {
+    return this.#withChannel(async (model) => {
+      const ch = await model.createChannel();
+      ch.on("error", () => {});
+      const dlq = dlqName(this.#options.queue);
+      try {
+        if (options.limit === undefined) {
+          const { messageCount } = await ch.purgeQueue(dlq);
+          if (messageCount > 0) options.onProgress?.(messageCount, messageCount);
+          return messageCount;
+        }
+        const waiting = (await ch.checkQueue(dlq)).messageCount;
+        const total = Math.min(options.limit, waiting);
+        let done = 0;
+        while (done < total) {
+          const message = await ch.get(dlq, { noAck: false });
+          if (message === false) break;
+          ch.ack(message);
+          done++;
+          options.onProgress?.(done, total);
+        }
+        return done;
+      } finally {
+        // Acks go out before the close; anything got and not acked is given back.
         await ch.close().catch(() => {});
       }
     });
