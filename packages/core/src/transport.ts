@@ -125,7 +125,7 @@ export interface QueueAdmin {
    * (default all). Only the dead-letter destination is touched, never the live queue.
    * `onProgress` is called as for `redrive`. Returns how many were deleted.
    */
-  purge?(options?: { limit?: number; onProgress?: (done: number, total: number) => void }): Promise<number>;
+  purge(options?: { limit?: number; onProgress?: (done: number, total: number) => void }): Promise<number>;
 }
 
 /** Options of one request. */

@@ -40,31 +40,35 @@ export function adminTests(h: Harness): void {
     expect(ids).toContain(redriven.id);
     expect(redriven.attempt).toBe(1);
     await first.worker.stop();
-    const left = await deadLettersUntil(h, queue, t, 3);
+    // A fresh transport: the stopped worker's consumer may still be open on the old one.
+    await t.close();
+    const t2 = await h.open(queue);
+    const admin2 = adminOf(h, t2);
+    const left = await deadLettersUntil(h, queue, t2, 3);
     expect(left.map((d) => d.id).sort()).toEqual(ids.filter((id) => id !== redriven.id));
 
     // Published before the purges and not consumed while they run: a purge must leave it.
     const live = h.msg("conf_admin", { live: true });
-    await t.publisher().publish([live]);
+    await t2.publisher().publish([live]);
 
     const purgeProgress: Array<[number, number]> = [];
-    const one = await admin.purge!({
+    const one = await admin2.purge({
       limit: 1,
       onProgress: (done, total) => purgeProgress.push([done, total]),
     });
     expect(one).toBe(1);
     expect(purgeProgress.at(-1)).toEqual([1, 1]);
-    await deadLettersUntil(h, queue, t, 2);
-    const rest = await admin.purge!({ onProgress: (done, total) => purgeProgress.push([done, total]) });
+    await deadLettersUntil(h, queue, t2, 2);
+    const rest = await admin2.purge({ onProgress: (done, total) => purgeProgress.push([done, total]) });
     expect(rest).toBe(2);
     expect(purgeProgress.at(-1)?.[0]).toBe(2);
-    expect(await deadLettersUntil(h, queue, t, 0)).toEqual([]);
-    expect(await admin.purge!()).toBe(0);
-    const stats = await admin.stats();
-    const row = stats.find((r) => r.queue === t.queue) ?? (stats.length === 1 ? stats[0] : undefined);
+    expect(await deadLettersUntil(h, queue, t2, 0)).toEqual([]);
+    expect(await admin2.purge()).toBe(0);
+    const stats = await admin2.stats();
+    const row = stats.find((r) => r.queue === t2.queue) ?? (stats.length === 1 ? stats[0] : undefined);
     expect(row?.deadLettered).toBe(0);
 
-    const second = h.start(app, t);
+    const second = h.start(app, t2);
     await second.spy.waitFor({ id: live.id, outcome: "ack" }, 30_000);
   });
 }
