@@ -8,6 +8,12 @@ export interface EffectCounts {
   duplicates: Record<string, number>;
 }
 
+/** An item whose side effect happened more than once, with the workers that did it, in order. */
+export interface RepeatedEffect {
+  n: number;
+  workers: string[];
+}
+
 /**
  * The side effects of the chaos handlers: one row per item, keyed by the item (the unique key a
  * real service would have, an order id say). A second effect of one item is not refused: it is
@@ -26,18 +32,19 @@ export class EffectsTable {
          n INTEGER PRIMARY KEY,
          handler TEXT NOT NULL,
          times INTEGER NOT NULL,
-         first_worker TEXT NOT NULL
+         first_worker TEXT NOT NULL,
+         workers TEXT NOT NULL
        )`,
     );
     this.#record = this.#db.prepare(
-      `INSERT INTO effects (n, handler, times, first_worker) VALUES (?, ?, 1, ?)
-       ON CONFLICT (n) DO UPDATE SET times = times + 1`,
+      `INSERT INTO effects (n, handler, times, first_worker, workers) VALUES (?, ?, 1, ?, ?)
+       ON CONFLICT (n) DO UPDATE SET times = times + 1, workers = workers || ',' || excluded.workers`,
     );
   }
 
   /** The side effect of item `n`, done by `worker`. */
   record(n: number, handler: string, worker: string): void {
-    this.#record.run(n, handler, worker);
+    this.#record.run(n, handler, worker, worker);
   }
 
   /** How many distinct items have their effect: progress while the run goes on. */
@@ -63,6 +70,14 @@ export class EffectsTable {
       distinct += row.items;
     }
     return { distinct, duplicates };
+  }
+
+  /** The items of `handler` whose effect happened more than once, and by which workers. */
+  repeated(handler: string): RepeatedEffect[] {
+    const rows = this.#db
+      .prepare("SELECT n, workers FROM effects WHERE handler = ? AND times > 1 ORDER BY n")
+      .all(handler) as Array<{ n: number; workers: string }>;
+    return rows.map((r) => ({ n: r.n, workers: r.workers.split(",") }));
   }
 
   close(): void {

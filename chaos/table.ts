@@ -40,6 +40,11 @@ export function formatNotes(results: readonly ChaosResult[]): string {
         `  publish retried ${r.publish.retries}× (each may have doubled a batch); last error: ${r.publish.lastError}`,
       );
     }
+    if (r.duplicatesIdempotentAfterKill > 0) {
+      out.push(
+        `  idempotent items repeated after kill -9 of the worker that did their effect, before it marked them completed (its claim expired): ${r.repeatedAfterKill.join("; ")}`,
+      );
+    }
     for (const reason of r.wrongReasons) out.push(`  wrongly dead-lettered: ${reason}`);
     if (r.lost > 0) out.push(`  lost items (first 10): ${r.lostSample.join(", ")}`);
     if (r.unexpectedExits.length > 0)
