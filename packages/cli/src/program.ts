@@ -3,7 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { asyncapiCommand } from "./commands/asyncapi.ts";
 import { bridgeCommand } from "./commands/bridge.ts";
 import { dashboardCommand } from "./commands/dashboard.ts";
-import { dlqListCommand, dlqRedriveCommand } from "./commands/dlq.ts";
+import { dlqListCommand, dlqPurgeCommand, dlqRedriveCommand } from "./commands/dlq.ts";
 import { localCommand } from "./commands/local.ts";
 import { requestCommand } from "./commands/request.ts";
 import { runCommand } from "./commands/run.ts";
@@ -215,7 +215,7 @@ export function buildProgram(
     )
     .action(async (o) => exit(await dashboardCommand(o, io)));
 
-  const dlq = program.command("dlq").description("inspect and redrive the dead-letter queue");
+  const dlq = program.command("dlq").description("inspect, redrive and purge the dead-letter queue");
   dlq
     .command("list")
     .description("dead letters of the queue, oldest first, with their reasons")
@@ -229,6 +229,13 @@ export function buildProgram(
     .option("--limit <n>", "most dead letters moved (default: all)", positiveInt)
     .option("--transport <url>", TRANSPORT_HELP)
     .action(async (o) => exit(await dlqRedriveCommand(o, io)));
+  dlq
+    .command("purge")
+    .description("delete dead letters for good, oldest first (asks first; --yes where no terminal)")
+    .option("--limit <n>", "most dead letters deleted (default: all)", positiveInt)
+    .option("--transport <url>", TRANSPORT_HELP)
+    .option("--yes", "delete without asking (required when stdin is not a terminal)")
+    .action(async (o) => exit(await dlqPurgeCommand(o, io)));
 
   for (const c of [program, dlq, ...program.commands, ...dlq.commands]) c.exitOverride();
   return program;

@@ -1,12 +1,51 @@
-import { writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
-import { buildCli, cli, examples, fixtures, jsonLines, started, workdir } from "./helpers.ts";
+import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { bin, buildCli, cli, examples, fixtures, jsonLines, started, workdir } from "./helpers.ts";
 
 beforeAll(buildCli);
 
 const handlers = join(examples, "handlers");
 const dataAll = join(examples, "data-all.json");
+
+/** `count` fraud_check messages dead-lettered by examples/handlers on the default queue. */
+async function deadLetters(dir: string, queue: string, count: number): Promise<void> {
+  const bad = JSON.stringify({ name: "fraud_check", data: { orderId: "o", score: 0.99 } });
+  writeFileSync(join(dir, "bad.ndjson"), `${bad}\n`.repeat(count));
+  await cli(["send", "-", "@bad.ndjson", "--transport", queue], { cwd: dir });
+  await cli(["run", "--handlers", handlers, "--transport", queue, "--until-empty"], { cwd: dir });
+  expect(await depth(dir, queue)).toMatchObject({ deadLettered: count });
+}
+
+/**
+ * Run the CLI with a terminal (a pseudo-terminal from util-linux `script`) and type `answer`
+ * once it asks; resolves with everything the terminal showed.
+ */
+function onTerminal(
+  args: string[],
+  answer: string,
+  cwd: string,
+): Promise<{ code: number | null; output: string }> {
+  const command = [process.execPath, bin, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+  const child = spawn("/usr/bin/script", ["-qec", command, "/dev/null"], { cwd });
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
+  let output = "";
+  let answered = false;
+  child.stdout.setEncoding("utf8").on("data", (d: string) => {
+    output += d;
+    if (!answered && output.includes("[y/N]")) {
+      answered = true;
+      child.stdin.write(`${answer}\n`);
+    }
+  });
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, output }));
+  });
+}
 
 /** `stats --json` of the default queue. */
 async function depth(dir: string, queue: string) {
@@ -102,6 +141,55 @@ describe("mailroom send + run on the SQLite queue", () => {
     expect(r.stdout).toContain("moved 2 dead letters");
     expect(await depth(dir, queue)).toMatchObject({ ready: 2, deadLettered: 1 });
   });
+
+  it("dlq purge refuses without --yes off a terminal (exit 2, one line); --limit 1 --yes deletes one, --yes the rest, never the live queue", async () => {
+    const { dir, queue } = workdir();
+    await deadLetters(dir, queue, 3);
+    await cli(["send", "fraud_check", '{"orderId":"live","score":0.1}', "--transport", queue], { cwd: dir });
+    expect(await depth(dir, queue)).toMatchObject({ ready: 1, deadLettered: 3 });
+
+    const refused = await cli(["dlq", "purge", "--transport", queue], { cwd: dir });
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe("");
+    expect(refused.stderr).toBe(
+      "mailroom: dlq purge deletes dead letters for good: stdin is not a terminal to confirm on, so pass --yes\n",
+    );
+    expect(await depth(dir, queue)).toMatchObject({ ready: 1, deadLettered: 3 });
+
+    const one = await cli(["dlq", "purge", "--limit", "1", "--yes", "--transport", queue], { cwd: dir });
+    expect(one.code).toBe(0);
+    expect(one.stdout).toMatch(/^deleted 1 dead letter of queue "default" for good \(sqlite:/);
+    expect(one.stderr).toContain("purge: 1/1");
+    expect(await depth(dir, queue)).toMatchObject({ ready: 1, deadLettered: 2 });
+
+    const rest = await cli(["dlq", "purge", "--yes", "--transport", queue], { cwd: dir });
+    expect(rest.code).toBe(0);
+    expect(rest.stdout).toMatch(/^deleted 2 dead letters of queue "default" for good/);
+    expect(await depth(dir, queue)).toMatchObject({ ready: 1, deadLettered: 0 });
+
+    const list = await cli(["dlq", "list", "--transport", queue], { cwd: dir });
+    expect(list.code).toBe(0);
+    expect(list.stdout).toBe("");
+    expect(list.stderr).toContain('no dead letters in queue "default"');
+  });
+
+  it.runIf(existsSync("/usr/bin/script"))(
+    "dlq purge on a terminal asks with the count and the queue: n deletes nothing, y deletes",
+    async () => {
+      const { dir, queue } = workdir();
+      await deadLetters(dir, queue, 2);
+      const no = await onTerminal(["dlq", "purge", "--transport", queue], "n", dir);
+      expect(no.code).toBe(0);
+      expect(no.output).toContain('delete 2 dead letters of queue "default" for good? [y/N]');
+      expect(no.output).toContain("nothing deleted");
+      expect(await depth(dir, queue)).toMatchObject({ deadLettered: 2 });
+      const yes = await onTerminal(["dlq", "purge", "--limit", "1", "--transport", queue], "y", dir);
+      expect(yes.code).toBe(0);
+      expect(yes.output).toContain('delete 1 dead letter of queue "default" for good? [y/N]');
+      expect(yes.output).toContain('deleted 1 dead letter of queue "default" for good');
+      expect(await depth(dir, queue)).toMatchObject({ deadLettered: 1 });
+    },
+  );
 
   it("send --delay keeps the message delayed: stats shows delayed 1, run handles it only once due", async () => {
     const { dir, queue } = workdir();
