@@ -6,7 +6,7 @@ sharedBrokerLock({ beforeAll, afterAll });
 afterAll(() => cleanup());
 
 describe("the mailroom CLI on an amqp:// transport", () => {
-  it("send, run --until-empty, stats, dlq list and dlq redrive work end to end; credentials are never printed", async () => {
+  it("send, run --until-empty, stats, dlq list, dlq purge and dlq redrive work end to end; credentials are never printed", async () => {
     const queue = uniqueName("cli");
     transport(queue); // registered for cleanup
     const printed = await exampleScenario(`${AMQP_URL}?queue=${queue}`, { statsShows: queue });

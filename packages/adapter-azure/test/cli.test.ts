@@ -11,7 +11,7 @@ afterAll(async () => {
 });
 
 describe("the mailroom CLI on an azure-queue+http:// transport (Azurite)", () => {
-  it("send, run --until-empty, stats, dlq list and dlq redrive work end to end; the account key is never printed", async () => {
+  it("send, run --until-empty, stats, dlq list, dlq purge and dlq redrive work end to end; the account key is never printed", async () => {
     const queue = uniqueQueue("cli");
     // The key in the URL, as a user may paste it: it must never be printed.
     const url = azurite

@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 describe("the mailroom CLI on an mns+http:// transport (MNS test server)", () => {
-  it("send, run --until-empty, stats, dlq list and dlq redrive work end to end; the secret is never printed", async () => {
+  it("send, run --until-empty, stats, dlq list, dlq purge and dlq redrive work end to end; the secret is never printed", async () => {
     const queue = uniqueQueue("cli");
     const printed = await exampleScenario(transportUrl(s, queue, "create=true&visibility=5s"), {
       statsShows: queue,

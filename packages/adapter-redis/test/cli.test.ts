@@ -12,7 +12,7 @@ afterAll(async () => {
 });
 
 describe("the mailroom CLI on a redis:// transport", () => {
-  it("send, run --until-empty, stats, dlq list and dlq redrive work end to end", async () => {
+  it("send, run --until-empty, stats, dlq list, dlq purge and dlq redrive work end to end", async () => {
     const stream = `${prefix}orders`;
     const url = streamUrl(stream, { visibility: "5s" });
     await exampleScenario(url, { statsShows: stream });

@@ -12,7 +12,7 @@ afterAll(async () => {
 });
 
 describe("the mailroom CLI on an sqs:// transport", () => {
-  it("send, run --until-empty, stats, dlq list and dlq redrive work end to end", async () => {
+  it("send, run --until-empty, stats, dlq list, dlq purge and dlq redrive work end to end", async () => {
     const queue = `cli-${process.pid}-${Date.now().toString(36)}`;
     emu.createQueue(queue, { visibilitySeconds: 5 });
     const url = `sqs://us-east-1/${queue}?endpoint=${encodeURIComponent(emu.endpoint)}`;

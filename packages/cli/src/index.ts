@@ -1,6 +1,6 @@
 export { type AsyncApiOptions, asyncapiCommand } from "./commands/asyncapi.ts";
 export { type DashboardOptions, dashboardCommand } from "./commands/dashboard.ts";
-export { dlqListCommand, dlqRedriveCommand } from "./commands/dlq.ts";
+export { dlqListCommand, dlqPurgeCommand, dlqRedriveCommand } from "./commands/dlq.ts";
 export { localCommand } from "./commands/local.ts";
 export { type RunSummary, runCommand } from "./commands/run.ts";
 export { sendCommand } from "./commands/send.ts";
