@@ -20,10 +20,8 @@ export interface TransportFigures {
   readonly url: string;
   readonly kind: string;
   readonly queue: string;
-  /** False when the transport has no admin tools: no figures, no dead letters, no redrive. */
+  /** False when the transport has no admin tools: no figures, no dead letters, no redrive or purge. */
   readonly admin: boolean;
-  /** True when its admin tools can purge dead letters. */
-  readonly purge: boolean;
   readonly queues: readonly QueueFigures[];
   /** Why the figures could not be read this time. */
   readonly error?: string;
@@ -137,19 +135,19 @@ export class Board {
 
   /**
    * Redrive (move back to their queue) or purge (delete for good) up to `limit` (default all)
-   * dead letters of transport `id`, oldest first. Undefined when the transport cannot.
+   * dead letters of transport `id`, oldest first. Undefined when there is no such transport or it
+   * has no admin tools.
    */
   async act(id: string, action: DeadLetterAction, limit?: number): Promise<number | undefined> {
-    if (!this.can(id, action)) return undefined;
-    const admin = this.#find(id)!.transport.admin!();
+    const admin = this.#find(id)?.transport.admin?.();
+    if (!admin) return undefined;
     const options = limit === undefined ? {} : { limit };
-    return action === "redrive" ? admin.redrive(options) : admin.purge!(options);
+    return action === "redrive" ? admin.redrive(options) : admin.purge(options);
   }
 
-  /** True when transport `id` exists and its admin tools can do `action`. */
-  can(id: string, action: DeadLetterAction): boolean {
-    const admin = this.#find(id)?.transport.admin?.();
-    return admin !== undefined && (action === "redrive" || typeof admin.purge === "function");
+  /** True when transport `id` exists and has admin tools (figures, dead letters, redrive, purge). */
+  hasAdmin(id: string): boolean {
+    return this.#find(id)?.transport.admin !== undefined;
   }
 
   #find(id: string): WatchedTransport | undefined {
@@ -164,19 +162,15 @@ async function figures(id: string, { url, transport }: WatchedTransport): Promis
     return {
       ...base,
       admin: false,
-      purge: false,
       queues: [{ queue: transport.queue, ready: null, delayed: null, inFlight: null, deadLettered: null }],
     };
   }
-  const admin = transport.admin();
-  const purge = typeof admin.purge === "function";
   try {
-    const rows = await admin.stats();
+    const rows = await transport.admin().stats();
     const count = (n: number) => (Number.isFinite(n) ? n : null);
     return {
       ...base,
       admin: true,
-      purge,
       queues: rows.map((r) => ({
         queue: r.queue,
         ready: count(r.ready),
@@ -186,7 +180,7 @@ async function figures(id: string, { url, transport }: WatchedTransport): Promis
       })),
     };
   } catch (error) {
-    return { ...base, admin: true, purge, queues: [], error: redact(describeError(error)) };
+    return { ...base, admin: true, queues: [], error: redact(describeError(error)) };
   }
 }
 

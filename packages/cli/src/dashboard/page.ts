@@ -82,14 +82,10 @@ function section(t) {
     const one = el("button", { "data-action": "redrive-oldest", text: "Redrive oldest" });
     all.addEventListener("click", () => act(t, "redrive", undefined));
     one.addEventListener("click", () => act(t, "redrive", 1));
-    const buttons = [all, one];
-    if (t.purge) {
-      const purge = el("button", { class: "danger", "data-action": "purge-all", text: "Purge all" });
-      purge.addEventListener("click", () => act(t, "purge", undefined));
-      buttons.push(purge);
-    }
-    root.append(el("h3", {}, heading, ...buttons), dead);
-    root.append(el("div", { class: "note", text: "Redrive moves dead letters back to their queue with a fresh attempt count, oldest first." + (t.purge ? " Purge deletes them for good." : " This transport cannot purge dead letters.") }));
+    const purge = el("button", { class: "danger", "data-action": "purge-all", text: "Purge all" });
+    purge.addEventListener("click", () => act(t, "purge", undefined));
+    root.append(el("h3", {}, heading, all, one, purge), dead);
+    root.append(el("div", { class: "note", text: "Redrive moves dead letters back to their queue with a fresh attempt count, oldest first. Purge deletes them for good; the queue itself is never touched." }));
   } else {
     root.append(el("div", { class: "note", text: "This transport has no admin support: no figures or dead letters." }));
   }

@@ -125,7 +125,7 @@ export function dashboardServer(
       return sendJson(res, 400, { error: 'expected a JSON body { "transport": "t0", "limit"?: n }' });
     }
     const { transport, limit } = body as { transport?: unknown; limit?: unknown };
-    if (typeof transport !== "string" || !board.can(transport, action)) {
+    if (typeof transport !== "string" || !board.hasAdmin(transport)) {
       return sendJson(res, 404, { error: `no such transport that can ${action} dead letters` });
     }
     if (limit !== undefined && !(Number.isInteger(limit) && (limit as number) >= 1)) {
