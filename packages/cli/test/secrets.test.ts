@@ -160,6 +160,7 @@ describe("secrets never show: every command", () => {
         }),
       ]);
       expect(stats!.code, stats!.stderr).toBe(0);
+      await run("dlq purge", ["dlq", "purge", "--limit", "1", "--yes", "--transport", url]);
       await run("dlq redrive", ["dlq", "redrive", "--transport", url]);
       await run("bridge", ["bridge", "--from", url, "--to", `sqlite:${bridged}`, "--until-empty", "--json"]);
       // The URL from the environment instead of --transport.
