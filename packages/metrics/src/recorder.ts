@@ -125,15 +125,33 @@ export function pushMiddleware(recorder: Recorder, name: string): Middleware {
   };
 }
 
-/** A depth reader of a transport from its admin `stats()` (ready, delayed, in flight, dead-lettered per queue); undefined where it has none. */
-export function depthReader(transport: Transport): DepthReader | undefined {
+/**
+ * A depth reader of a transport from its admin `stats()` (ready, delayed, in flight,
+ * dead-lettered per queue); undefined where it has none. A read that takes longer than
+ * `timeoutMs` (a broker that is down or stalled) is given up, so a scrape never waits on it: that
+ * scrape has no depth, the other figures are served.
+ */
+export function depthReader(transport: Transport, timeoutMs = 2_000): DepthReader | undefined {
   const admin = transport.admin?.();
   if (!admin) return undefined;
-  return async () =>
-    (await admin.stats()).flatMap((s) => [
-      { queue: s.queue, state: "ready" as const, count: s.ready },
-      { queue: s.queue, state: "delayed" as const, count: s.delayed },
-      { queue: s.queue, state: "in_flight" as const, count: s.inFlight },
-      { queue: s.queue, state: "dead_lettered" as const, count: s.deadLettered },
-    ]);
+  return async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`queue depth not read within ${timeoutMs} ms`)), timeoutMs);
+    });
+    const reading = admin.stats();
+    // A read that ends after the timeout must not become an unhandled rejection.
+    reading.catch(() => {});
+    try {
+      const stats = await Promise.race([reading, late]);
+      return stats.flatMap((s) => [
+        { queue: s.queue, state: "ready" as const, count: s.ready },
+        { queue: s.queue, state: "delayed" as const, count: s.delayed },
+        { queue: s.queue, state: "in_flight" as const, count: s.inFlight },
+        { queue: s.queue, state: "dead_lettered" as const, count: s.deadLettered },
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 }

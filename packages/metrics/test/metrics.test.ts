@@ -163,3 +163,21 @@ describe("openTelemetryMetrics", () => {
     }
   });
 });
+
+describe("queue depth", () => {
+  it("a transport whose admin does not answer (a broker down or stalled) costs a scrape 2 s, not the scrape", async () => {
+    const metrics = prometheusMetrics();
+    const stalled = {
+      kind: "amqp",
+      queue: "orders",
+      admin: () => ({ stats: () => new Promise<never>(() => {}) }),
+    } as unknown as Parameters<typeof metrics.trackDepth>[0];
+    metrics.trackDepth(stalled);
+    const started = Date.now();
+    const text = await metrics.exposition.collect();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(text).toContain("# TYPE mailroom_queue_depth gauge");
+    expect(text).not.toMatch(/^mailroom_queue_depth\{/m);
+    expect(text).toMatch(/^mailroom_receive_errors_total 0$/m);
+  });
+});
