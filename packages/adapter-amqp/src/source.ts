@@ -157,6 +157,11 @@ export class AmqpSource implements Source, ChannelUser, DeliveryOwner {
     this.#conn.on("connected", listener);
   }
 
+  /** False while the connection to RabbitMQ is lost and being re-made. */
+  isConnected(): boolean {
+    return this.#conn.model !== undefined;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -55,6 +55,11 @@ describe("resilience (real broker restarts and crashes)", () => {
     const down = new Promise<void>((resolve) => t.connection.once("disconnected", () => resolve()));
     await rabbitmqctl("stop_app");
     await down;
+    // Not ready while the connection is lost (/readyz 503), though receives wait rather than fail.
+    expect(worker.readiness()).toMatchObject({
+      ok: false,
+      reason: "connection to the transport lost; reconnecting",
+    });
     // Publishes while the broker is away wait in the bounded buffer ...
     const during = messages(500, 2_000);
     const buffered = t.publisher().publish(during);
@@ -63,6 +68,7 @@ describe("resilience (real broker restarts and crashes)", () => {
     await rabbitmqctl("start_app");
     await rabbitmqctl("await_startup");
     await buffered;
+    await until(() => worker.readiness().ok, 30_000, "ready again after the restart");
 
     const sent = [...first, ...during];
     const shouldDie = new Set(sent.filter((m) => (m.data as { n: number }).n % 50 === 0).map((m) => m.id));

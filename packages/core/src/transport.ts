@@ -80,6 +80,12 @@ export interface Source {
    * sources without a lasting connection (HTTP polling) have nothing to report.
    */
   onReconnect?(listener: () => void): void;
+  /**
+   * False while the source knows it has lost its broker connection and is getting it back (its
+   * receives then wait rather than fail). The Worker's readiness reports it. Optional: sources
+   * without a lasting connection (HTTP polling) learn of an outage from failed receives.
+   */
+  isConnected?(): boolean;
   close(): Promise<void>;
 }
 

@@ -193,3 +193,11 @@ describe("Worker", () => {
     expect(worker.stats.receiveErrors).toBe(1);
   });
 });
+
+describe("health before the first receive", () => {
+  it("says no progress yet (null), not the time since 1970", () => {
+    const t = memoryTransport({ namespace: `health-${process.pid}`, queue: "q" });
+    const worker = new Worker(createApp({ name: "h", logger: silentLogger }), t.source());
+    expect(worker.health(90_000)).toMatchObject({ ok: false, state: "idle", lastProgressMsAgo: null });
+  });
+});

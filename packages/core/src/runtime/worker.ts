@@ -99,8 +99,8 @@ export interface WorkerHealth {
   state: Worker["state"];
   /** Why it is not ok. */
   reason?: string;
-  /** Since the last completed receive or settled message, ms. */
-  lastProgressMsAgo: number;
+  /** Since the last completed receive or settled message, ms; null before the first. */
+  lastProgressMsAgo: number | null;
   /** True while every slot is busy: the receive loop waits for capacity, which is progress too. */
   busy: boolean;
   held: number;
@@ -254,11 +254,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
    * capacity, not stalled; a hung handler is bounded by its `timeoutMs`).
    */
   health(staleAfterMs: number, now = Date.now()): WorkerHealth {
-    const lastProgressMsAgo = now - Math.max(this.stats.lastReceiveAt, this.stats.lastSettledAt);
+    const last = Math.max(this.stats.lastReceiveAt, this.stats.lastSettledAt);
+    const lastProgressMsAgo = last === 0 ? null : now - last;
     const busy = this.#loopsWaitingForCapacity > 0;
     const base = { state: this.#state, lastProgressMsAgo, busy, held: this.held };
     if (this.#state !== "running") return { ok: false, reason: `worker is ${this.#state}`, ...base };
-    if (!busy && lastProgressMsAgo > staleAfterMs) {
+    if (!busy && lastProgressMsAgo !== null && lastProgressMsAgo > staleAfterMs) {
       return {
         ok: false,
         reason: `no receive completed and no message settled for ${lastProgressMsAgo} ms (limit ${staleAfterMs} ms)`,
@@ -271,7 +272,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /**
    * Readiness: ok once the source is connected and the worker receives (`running`), and while
    * the last receive did not fail; not ok while it waits for the transport at start-up, after a
-   * failed receive until one succeeds, and once stopping.
+   * failed receive until one succeeds, while the source reports its connection lost
+   * (`Source.isConnected`), and once stopping.
    */
   readiness(): WorkerReadiness {
     const state = this.#state;
@@ -281,6 +283,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (state !== "running") return { ok: false, state, reason: `worker is ${state}` };
     if (this.#failingReceive !== undefined) {
       return { ok: false, state, reason: `receive failing: ${describeError(this.#failingReceive)}` };
+    }
+    if (this.#source.isConnected?.() === false) {
+      return { ok: false, state, reason: "connection to the transport lost; reconnecting" };
     }
     return { ok: true, state };
   }
