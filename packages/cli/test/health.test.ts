@@ -1,5 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
-import { buildCli, examples, started, workdir } from "./helpers.ts";
+import { createServer } from "node:http";
+import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { buildCli, cli, examples, started, workdir } from "./helpers.ts";
 
 beforeAll(buildCli, 120_000);
 
@@ -24,11 +25,48 @@ describe("mailroom run --health-port", () => {
     expect(metrics).toMatch(/^# TYPE mailroom_messages_received_total counter$/m);
     expect(metrics).toMatch(/^# TYPE mailroom_handler_duration_seconds histogram$/m);
     expect(metrics).toContain('mailroom_receive_errors_total{app="worker"} 0');
-    expect(metrics).toMatch(/^mailroom_queue_depth\{transport="sqlite",queue="[^"]+",state="ready",app="worker"\} 0$/m);
+    expect(metrics).toMatch(
+      /^mailroom_queue_depth\{transport="sqlite",queue="[^"]+",state="ready",app="worker"\} 0$/m,
+    );
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     run.child.kill("SIGTERM");
     const out = await run.done;
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(/^done in .*: 0 acked/m);
   });
+
+  it.each([
+    ["one worker", []],
+    ["--workers 2", ["--workers", "2"]],
+  ])(
+    "with %s, a port in use ends the command with one line and exit 2",
+    async (_, workers) => {
+      const { dir, queue } = workdir();
+      const taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+      onTestFinished(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+      const address = taken.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      const r = await cli(
+        [
+          "run",
+          ...workers,
+          "--handlers",
+          `${examples}/handlers`,
+          "--transport",
+          queue,
+          "--health-port",
+          String(port),
+        ],
+        { cwd: dir },
+      );
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr.trim().split("\n").at(-1)).toBe(
+        `mailroom: port ${port} on 127.0.0.1 is in use; choose another with --health-port (0 = any free port)`,
+      );
+      expect(r.stderr).not.toContain("    at ");
+      expect(r.stderr).not.toContain("supervising");
+    },
+    30_000,
+  );
 });

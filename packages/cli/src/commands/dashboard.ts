@@ -1,10 +1,10 @@
-import type { Server } from "node:http";
 import { redact } from "@mailroom/core";
 import { Board, type WatchedTransport } from "../dashboard/board.ts";
 import { Guard, isLoopback } from "../dashboard/guard.ts";
 import { metricsUrl, RateMeter } from "../dashboard/rates.ts";
 import { dashboardServer } from "../dashboard/server.ts";
 import { CliError, ExitCode } from "../errors.ts";
+import { listen } from "../listen.ts";
 import { type Output, stdio } from "../output.ts";
 import { openCliTransport, transportUrl } from "../transport.ts";
 import { MESSAGE_LOG_ENV } from "./trace.ts";
@@ -65,7 +65,7 @@ export async function dashboardCommand(options: DashboardOptions, io: Output = s
     const logPath = options.logMessages ?? (process.env[MESSAGE_LOG_ENV] || undefined);
     const board = new Board(watched, new RateMeter(workers), logPath);
     const dashboard = dashboardServer(board, new Guard(token), { onError: (line) => io.err(line) });
-    await listen(dashboard.server, host, port);
+    await listen(dashboard.server, host, port, "--port");
     const address = dashboard.server.address();
     const bound = typeof address === "object" && address ? address.port : port;
     const shownHost = host.includes(":") ? `[${host}]` : host;
@@ -78,25 +78,6 @@ export async function dashboardCommand(options: DashboardOptions, io: Output = s
   } finally {
     await Promise.allSettled(watched.map((w) => w.transport.close()));
   }
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const failed = (error: NodeJS.ErrnoException) => {
-      if (error.code === "EADDRINUSE") {
-        reject(
-          new CliError(`port ${port} on ${host} is in use; choose another with --port (0 = any free port)`),
-        );
-      } else if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND") {
-        reject(new CliError(`cannot listen on ${host}: it is not an address of this machine`));
-      } else reject(error);
-    };
-    server.once("error", failed);
-    server.listen(port, host, () => {
-      server.off("error", failed);
-      resolve();
-    });
-  });
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */

@@ -10,6 +10,7 @@ import {
 import { CliError, ExitCode } from "../errors.ts";
 import { formatDuration } from "../format.ts";
 import { appFromHandlers, resolveHandlersDir } from "../handlers.ts";
+import { listenFailure } from "../listen.ts";
 import { logLevelFromEnv, terminalLogger } from "../log.ts";
 import { type Output, stdio } from "../output.ts";
 import { openCliTransport, transportUrl } from "../transport.ts";
@@ -137,10 +138,13 @@ export async function runCommand(options: RunOptions, io: Output = stdio): Promi
       const metrics = prometheusMetrics({ labels: { app: app.name } });
       metrics.attach(worker);
       metrics.trackDepth(transport);
+      const healthHost = options.healthHost ?? process.env.MAILROOM_HEALTH_HOST ?? "127.0.0.1";
       const health = await serveHealth(worker, {
         port: healthPort,
-        host: options.healthHost ?? process.env.MAILROOM_HEALTH_HOST ?? "127.0.0.1",
+        host: healthHost,
         metrics: metrics.exposition,
+      }).catch((error: unknown) => {
+        throw listenFailure(error, healthHost, healthPort, "--health-port");
       });
       io.err(`health: ${health.url}/healthz, metrics: ${health.url}/metrics`);
       // A worker of `--workers N` tells its supervisor where its figures are.

@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { ExitCode } from "../errors.ts";
 import { formatDuration } from "../format.ts";
+import { listen } from "../listen.ts";
 import { mergeMetrics } from "../metrics.ts";
 import type { Output } from "../output.ts";
 
@@ -112,11 +113,7 @@ export async function supervise(options: SuperviseOptions, io: Output): Promise<
     }
     checkDone();
   };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
-
-  io.err(`mailroom run: supervising ${options.workers} worker processes`);
-  for (const slot of slots) start(slot);
+  // Listened on before any worker starts: a port in use ends the command with nothing to stop.
   if (options.healthPort !== undefined) {
     server = await serveMerged(slots, options.healthPort, options.healthHost ?? "127.0.0.1");
     const address = server.address();
@@ -125,6 +122,11 @@ export async function supervise(options: SuperviseOptions, io: Output): Promise<
       `health: http://${options.healthHost ?? "127.0.0.1"}:${port}/healthz, metrics: …/metrics (all workers)`,
     );
   }
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+
+  io.err(`mailroom run: supervising ${options.workers} worker processes`);
+  for (const slot of slots) start(slot);
   await allDone;
   process.off("SIGTERM", stop);
   process.off("SIGINT", stop);
@@ -168,7 +170,7 @@ async function serveMerged(slots: Slot[], port: number, host: string): Promise<S
     }
     res.writeHead(404).end();
   });
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  await listen(server, host, port, "--health-port");
   return server;
 }
 

@@ -1,4 +1,5 @@
 import type { Server } from "node:http";
+import { ConfigError } from "../errors.ts";
 import type { Worker } from "./worker.ts";
 
 /** Options of the health and metrics endpoint. */
@@ -33,6 +34,9 @@ export interface MetricsExposition {
  * the worker receives, 503 with the reason while it waits for the broker, while receives fail
  * and once stopping; see `Worker.readiness`) and `/metrics` (Prometheus text). Kubernetes probes
  * and scrapers point here.
+ *
+ * Rejects with a `ConfigError` (its `cause` the Node error, with `code`) when the port is in use
+ * (`EADDRINUSE`) or the host is not an address of this machine (`EADDRNOTAVAIL`, `ENOTFOUND`).
  */
 export async function serveHealth(worker: Worker, options: HealthOptions): Promise<Server & { url: string }> {
   const stale = options.staleAfterMs ?? 90_000;
@@ -75,9 +79,32 @@ export async function serveHealth(worker: Worker, options: HealthOptions): Promi
     }
     res.writeHead(404).end();
   });
-  await new Promise<void>((resolve) => server.listen(options.port, options.host ?? "127.0.0.1", resolve));
+  await listen(server, options.port, options.host ?? "127.0.0.1");
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
   worker.once("stopped", () => server.close());
   return Object.assign(server, { url: `http://${options.host ?? "127.0.0.1"}:${port}` });
+}
+
+/** Listen, or reject with a `ConfigError` that says which port or host is wrong. */
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const failed = (error: NodeJS.ErrnoException) => {
+      const where = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+      if (error.code === "EADDRINUSE") {
+        reject(new ConfigError(`cannot serve health on ${where}: the port is in use`, { cause: error }));
+      } else if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND") {
+        reject(
+          new ConfigError(`cannot serve health on ${where}: ${host} is not an address of this machine`, {
+            cause: error,
+          }),
+        );
+      } else reject(error);
+    };
+    server.once("error", failed);
+    server.listen(port, host, () => {
+      server.off("error", failed);
+      resolve();
+    });
+  });
 }
