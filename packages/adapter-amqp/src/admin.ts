@@ -10,10 +10,11 @@ import type { ChannelModel, GetMessage } from "amqplib";
 import { publishConfirmed, trackConfirmChannel } from "./confirm.ts";
 import type { AmqpConnection } from "./connection.ts";
 import { redriveCopy } from "./copies.ts";
+import { TopologyError } from "./errors.ts";
 import { nameFromProperties } from "./names.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { AmqpHeaders, stringHeaders } from "./properties.ts";
-import { dlqName, retryQueueName } from "./topology.ts";
+import { ACCESS_REFUSED, dlqName, NOT_FOUND, replyCode, retryQueueName } from "./topology.ts";
 
 /**
  * `mailroom stats` and `mailroom dlq list | redrive | purge` on RabbitMQ. Dead letters are read with
@@ -37,11 +38,14 @@ export class AmqpAdmin implements QueueAdmin {
       ch.on("error", () => {});
       try {
         const queue = this.#options.queue;
-        const main = await ch.checkQueue(queue);
+        const main = await this.#onQueue(queue, () => ch.checkQueue(queue));
         let delayed = 0;
-        for (const bucket of this.#options.delayBuckets)
-          delayed += (await ch.checkQueue(retryQueueName(queue, bucket))).messageCount;
-        const dead = await ch.checkQueue(dlqName(queue));
+        for (const bucket of this.#options.delayBuckets) {
+          const retry = retryQueueName(queue, bucket);
+          delayed += (await this.#onQueue(retry, () => ch.checkQueue(retry))).messageCount;
+        }
+        const dlq = dlqName(queue);
+        const dead = await this.#onQueue(dlq, () => ch.checkQueue(dlq));
         return [{ queue, ready: main.messageCount, delayed, inFlight: 0, deadLettered: dead.messageCount }];
       } finally {
         await ch.close().catch(() => {});
@@ -55,9 +59,10 @@ export class AmqpAdmin implements QueueAdmin {
       const ch = await model.createChannel();
       ch.on("error", () => {});
       const out: DeadLetter[] = [];
+      const dlq = dlqName(this.#options.queue);
       try {
         while (out.length < limit) {
-          const message = await ch.get(dlqName(this.#options.queue), { noAck: false });
+          const message = await this.#onQueue(dlq, () => ch.get(dlq, { noAck: false }));
           if (message === false) break;
           out.push(this.#toDeadLetter(message));
         }
@@ -77,7 +82,7 @@ export class AmqpAdmin implements QueueAdmin {
       const ch = tracked.channel;
       const dlq = dlqName(this.#options.queue);
       try {
-        const waiting = (await ch.checkQueue(dlq)).messageCount;
+        const waiting = (await this.#onQueue(dlq, () => ch.checkQueue(dlq))).messageCount;
         const total = Math.min(options.limit ?? Number.POSITIVE_INFINITY, waiting);
         let done = 0;
         while (done < total) {
@@ -109,11 +114,11 @@ export class AmqpAdmin implements QueueAdmin {
       const dlq = dlqName(this.#options.queue);
       try {
         if (options.limit === undefined) {
-          const { messageCount } = await ch.purgeQueue(dlq);
+          const { messageCount } = await this.#onQueue(dlq, () => ch.purgeQueue(dlq));
           if (messageCount > 0) options.onProgress?.(messageCount, messageCount);
           return messageCount;
         }
-        const waiting = (await ch.checkQueue(dlq)).messageCount;
+        const waiting = (await this.#onQueue(dlq, () => ch.checkQueue(dlq))).messageCount;
         const total = Math.min(options.limit, waiting);
         let done = 0;
         while (done < total) {
@@ -137,6 +142,34 @@ export class AmqpAdmin implements QueueAdmin {
     const model = this.#conn.model;
     if (!model) throw new TransportError(`not connected to RabbitMQ at ${this.#conn.target.redacted}`);
     return fn(model);
+  }
+
+  /**
+   * `operation` on queue `name`. The broker closes the channel with 404 when the queue does not
+   * exist, or 403 when the user may not use it: both become a `TopologyError` (a refusal, not a
+   * crash) naming the queue and the broker, without the password.
+   */
+  async #onQueue<T>(name: string, operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      const code = replyCode(error);
+      if (code !== NOT_FOUND && code !== ACCESS_REFUSED) throw error;
+      const queue = this.#options.queue;
+      const what =
+        name === queue
+          ? `queue "${name}"`
+          : name === dlqName(queue)
+            ? `dead-letter queue "${name}"`
+            : `retry queue "${name}"`;
+      const where = `RabbitMQ at ${this.#conn.target.redacted}`;
+      throw new TopologyError(
+        code === NOT_FOUND
+          ? `${what} does not exist on ${where}: check ?queue= in the URL, or declare the queues (a worker declares them when it starts, unless passive)`
+          : `${where} refused access to ${what}: grant the user configure / write / read on it (rabbitmqctl set_permissions)`,
+        { cause: error },
+      );
+    }
   }
 
   #toDeadLetter(message: GetMessage): DeadLetter {

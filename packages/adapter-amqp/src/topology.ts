@@ -156,11 +156,12 @@ export async function declareDelay(
 }
 
 /** AMQP reply codes of a channel error: what is missing, forbidden or conflicting, not a lost connection. */
-const NOT_FOUND = 404;
-const ACCESS_REFUSED = 403;
+export const NOT_FOUND = 404;
+export const ACCESS_REFUSED = 403;
 const PRECONDITION_FAILED = 406;
 
-function replyCode(error: unknown): unknown {
+/** The AMQP reply code of a channel error (`404`, `403`, …); undefined for anything else. */
+export function replyCode(error: unknown): unknown {
   return (error as { code?: unknown } | undefined)?.code;
 }
 

@@ -1,6 +1,6 @@
-import { createApp, openTransport, PermanentError, silentLogger } from "@mailroom/core";
+import { createApp, openTransport, PermanentError, RefusedError, silentLogger } from "@mailroom/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AmqpSource, AmqpTransport } from "../src/index.ts";
+import { type AmqpSource, AmqpTransport, TopologyError } from "../src/index.ts";
 import { AMQP_URL, sharedBrokerLock, testScope, transport, uniqueName, until } from "./helpers.ts";
 
 sharedBrokerLock({ beforeAll, afterAll });
@@ -46,6 +46,34 @@ describe("queue admin and URL opening", () => {
     const acked = await spy.waitFor({ name: "fragile", outcome: "ack", count: 3 });
     expect(acked.map((r) => r.envelope.attempt)).toEqual([1, 1, 1]);
     expect((await admin.stats())[0]).toMatchObject({ queue, deadLettered: 0 });
+  });
+
+  it("stats, dlq list, redrive and purge on a queue that does not exist fail with a TopologyError naming it", async () => {
+    const queue = uniqueName("missing");
+    const t = await openTransport(`${AMQP_URL}?queue=${queue}`);
+    stops.push(() => t.close());
+    const admin = t.admin!();
+    const missing = async (operation: Promise<unknown>, name: string) => {
+      const error = await operation.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(TopologyError);
+      expect(error).toBeInstanceOf(RefusedError);
+      const message = (error as Error).message;
+      expect(message).toContain(`"${name}" does not exist on RabbitMQ at amqp://`);
+      expect(message).not.toContain("guest:guest");
+      expect(message).not.toContain("\n");
+    };
+    await missing(admin.stats(), queue);
+    await missing(admin.listDeadLetters(), `${queue}.dlq`);
+    await missing(admin.redrive(), `${queue}.dlq`);
+    await missing(admin.purge(), `${queue}.dlq`);
+    await missing(admin.purge({ limit: 1 }), `${queue}.dlq`);
+    // The broker closed only the channels: once the queues exist, the same admin reads them.
+    const declared = await transport(queue).connect();
+    stops.push(() => declared.close());
+    expect((await admin.stats())[0]).toMatchObject({ queue, ready: 0, deadLettered: 0 });
   });
 
   it("core's openTransport(url) loads this adapter for amqp:// URLs", async () => {
