@@ -404,6 +404,26 @@ describe("mailroom dashboard in a real browser", () => {
     ]);
   });
 
+  it("an empty --token, or a blank $MAILROOM_DASHBOARD_TOKEN, exits with one clear error line", async () => {
+    const empty = await cli(["dashboard", "--host", "0.0.0.0", "--port", "0", "--token", ""], { cwd: dir });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr.trim().split("\n")).toEqual([
+      "mailroom: --token is empty: give a secret (e.g. from openssl rand -hex 32), or leave it out and keep --host at 127.0.0.1",
+    ]);
+    const blank = await cli(["dashboard", "--host", "0.0.0.0", "--port", "0"], {
+      cwd: dir,
+      env: { MAILROOM_DASHBOARD_TOKEN: "   " },
+    });
+    expect(blank.code).toBe(2);
+    expect(blank.stderr.trim().split("\n")).toEqual([
+      "mailroom: $MAILROOM_DASHBOARD_TOKEN is empty: give a secret (e.g. from openssl rand -hex 32), or leave it out and keep --host at 127.0.0.1",
+    ]);
+    // On loopback too: a blank token is a mistake, not "no token".
+    const loopback = await cli(["dashboard", "--port", "0", "--token", " "], { cwd: dir });
+    expect(loopback.code).toBe(2);
+    expect(loopback.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
   it("stops cleanly on SIGTERM, the page having run without a script error", async () => {
     expect(pageErrors).toEqual([]);
     expect(await stop(dashboard.child)).toBe(0);

@@ -39,6 +39,13 @@ export async function dashboardCommand(options: DashboardOptions, io: Output = s
   const host = options.host ?? "127.0.0.1";
   const port = options.port ?? 8090;
   const token = options.token ?? (process.env[DASHBOARD_TOKEN_ENV] || undefined);
+  if (token !== undefined && token.trim() === "") {
+    // An empty token would be matched by an empty `?token=`: the lock would be open to anyone.
+    const from = options.token !== undefined ? "--token" : `$${DASHBOARD_TOKEN_ENV}`;
+    throw new CliError(
+      `${from} is empty: give a secret (e.g. from openssl rand -hex 32), or leave it out and keep --host at 127.0.0.1`,
+    );
+  }
   if (!isLoopback(host) && token === undefined) {
     throw new CliError(
       `--host ${host} is reachable from other machines: set --token or $${DASHBOARD_TOKEN_ENV} (anyone who reaches the dashboard can redrive the queues), or leave --host at 127.0.0.1`,

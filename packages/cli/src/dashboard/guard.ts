@@ -32,7 +32,11 @@ export class Guard {
   readonly csrf = randomBytes(32).toString("base64url");
   readonly #token: string | undefined;
 
+  /** @throws RangeError when `token` is empty or only spaces: it would let anyone in. */
   constructor(token: string | undefined) {
+    if (token !== undefined && token.trim() === "") {
+      throw new RangeError("the dashboard's access token is empty: give a secret, or none (loopback only)");
+    }
     this.#token = token;
   }
 
@@ -43,7 +47,7 @@ export class Guard {
 
   /** True when `candidate` is the access token. */
   isToken(candidate: string): boolean {
-    return this.#token !== undefined && sameSecret(candidate, this.#token);
+    return this.#token !== undefined && candidate !== "" && sameSecret(candidate, this.#token);
   }
 
   /**
