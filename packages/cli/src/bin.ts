@@ -13,6 +13,9 @@ process.env.MAILROOM_LOG_LEVEL ??= "warn";
 
 const { main } = await import("./program.ts");
 const code = await main(process.argv);
+// Spans an OpenTelemetry SDK (registered with NODE_OPTIONS=--import …) still holds go out first.
+const { flushTraces } = await import("@mailroom/core");
+await flushTraces();
 // Flush stdout before exiting: handler modules may hold timers or sockets that would keep us alive.
 await new Promise<void>((resolve) => process.stdout.write("", () => resolve()));
 process.exit(code);

@@ -37,6 +37,15 @@ export function reportWorker(worker: Worker, app: App, options: ReportOptions, i
       io.err(`${mark(outcome)} ${name} ${shortId(id)} ${text} ${took}`);
     }
   });
+  // The per-minute summary, whatever MAILROOM_LOG_LEVEL says: a human line on a terminal, else a
+  // JSON line (pino's shape, level info) for the log collector.
+  worker.on("summary", (summary) => {
+    if (options.human) io.err(`· ${summary.msg}`);
+    else {
+      const { msg, ...fields } = summary;
+      io.err(JSON.stringify({ level: 30, time: Date.now(), name: app.name, ...fields, msg }));
+    }
+  });
   // A failed ack / retry / dead-letter leaves the message to be redelivered: say so, never silently.
   worker.on("settleError", (error, envelope) => {
     // A settle that failed in the background may not know its message: no name, no id then.

@@ -120,6 +120,7 @@ export async function runCommand(options: RunOptions, io: Output = stdio): Promi
       batchSize: options.batchSize,
       untilEmpty,
       connectTimeoutMs,
+      summaryIntervalMs: summaryInterval(),
       handleSignals: true,
       publisher,
       logger: app.logger,
@@ -201,6 +202,17 @@ export function startupFailure(error: unknown, shownUrl: string, limitMs: number
     );
   }
   return error;
+}
+
+/** `$MAILROOM_SUMMARY_INTERVAL` (a duration; `0` turns the summary line off), else a minute. */
+export function summaryInterval(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.MAILROOM_SUMMARY_INTERVAL;
+  if (text === undefined || text === "") return 60_000;
+  try {
+    return text === "0" ? 0 : parseDuration(text);
+  } catch (error) {
+    throw new CliError(`MAILROOM_SUMMARY_INTERVAL: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /** The connect timeout in ms: the option, else `$MAILROOM_CONNECT_TIMEOUT`, else 60 s. */

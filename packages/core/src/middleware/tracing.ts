@@ -7,6 +7,7 @@ import {
   messagingSystem,
   TRACER_NAME,
   traceApi,
+  tracerRegistered,
 } from "../tracing/api.ts";
 import { consumerContext } from "../tracing/consumer.ts";
 import type { Middleware } from "./middleware.ts";
@@ -85,4 +86,29 @@ export function injectTraceContext(headers: Record<string, string>): void | Prom
   }
   if (!anythingRegistered()) return;
   return loadTraceApi().then((loaded) => injectInto(loaded, loaded.context.active(), headers));
+}
+
+/**
+ * Export the spans an OpenTelemetry SDK still holds (a `BatchSpanProcessor` sends them every few
+ * seconds) before the process exits: `forceFlush` on the registered tracer provider, given up
+ * after `timeoutMs`. Nothing to do, and nothing loaded, without an SDK. The `mailroom` CLI calls
+ * it before it exits; call it at the end of a script that exits with `process.exit`.
+ */
+export async function flushTraces(timeoutMs = 5_000): Promise<void> {
+  if (!tracerRegistered()) return;
+  const { trace } = traceApi() ?? (await loadTraceApi());
+  const provider = trace.getTracerProvider() as {
+    getDelegate?: () => unknown;
+    forceFlush?: () => Promise<void>;
+  };
+  const target = (provider.getDelegate?.() ?? provider) as { forceFlush?: () => Promise<void> };
+  if (typeof target.forceFlush !== "function") return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    target.forceFlush().catch(() => {}),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
 }

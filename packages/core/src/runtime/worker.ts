@@ -13,7 +13,7 @@ import { logOutcome } from "./outcome-log.ts";
 import { decideNow, logSettleFailure, settle, triage } from "./process.ts";
 import { observesSettled, tellSettled } from "./settled.ts";
 import { WorkerStats } from "./stats.ts";
-import { summaryLine, summaryPoint } from "./summary.ts";
+import { type SummaryFields, summaryLine, summaryPoint } from "./summary.ts";
 
 /**
  * The text of the Worker's log lines about events it also emits (`waiting`, background
@@ -83,6 +83,11 @@ export interface WorkerEvents {
   extendError: [error: unknown];
   stopping: [];
   stopped: [info: { abandoned: number }];
+  /**
+   * The per-interval summary (`summaryIntervalMs`). The Worker logs it at info unless something
+   * listens here; a listener prints it its own way (the CLI: one line, whatever the log level).
+   */
+  summary: [summary: SummaryFields & { msg: string }];
 }
 
 /** What `Worker.readiness()` reports: ready means connected and receiving. */
@@ -646,8 +651,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#summaryTimer = setInterval(() => {
       const now = summaryPoint(this.stats);
       try {
-        const { msg, ...fields } = summaryLine(last, now);
-        this.#logger.info(fields, msg);
+        const line = summaryLine(last, now);
+        if (this.listenerCount("summary") > 0) this.#emitSafely("summary", line);
+        else {
+          const { msg, ...fields } = line;
+          this.#logger.info(fields, msg);
+        }
       } catch {
         // A logger that throws must not stop the worker.
       }
