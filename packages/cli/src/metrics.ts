@@ -1,11 +1,31 @@
+/** Options of `mergeMetrics`. */
+export interface MergeOptions {
+  /**
+   * Families every process reports the same figure of (e.g. `mailroom_queue_depth`: the workers
+   * share the queue): their samples are kept from the first source that has any, without the
+   * added labels, so that `sum()` does not count the figure once per process.
+   */
+  once?: readonly string[];
+}
+
 /**
  * Merge Prometheus text expositions of several processes into one: each sample gains the given
  * labels (e.g. `worker="2"`), and each metric family keeps one `# HELP` / `# TYPE` header with
  * all its samples under it, as the format requires.
+ *
+ * @example
+ * mergeMetrics(
+ *   [{ labels: { worker: "0" }, text: a }, { labels: { worker: "1" }, text: b }],
+ *   { once: ["mailroom_queue_depth"] },
+ * );
  */
 export function mergeMetrics(
   sources: ReadonlyArray<{ labels: Record<string, string>; text: string }>,
+  options: MergeOptions = {},
 ): string {
+  const once = new Set(options.once ?? []);
+  /** Which source the samples of a `once` family come from. */
+  const owner = new Map<string, number>();
   const families = new Map<string, { header: string[]; samples: string[] }>();
   const familyOf = (name: string) => {
     let f = families.get(name);
@@ -15,7 +35,7 @@ export function mergeMetrics(
     }
     return f;
   };
-  for (const { labels, text } of sources) {
+  for (const [index, { labels, text }] of sources.entries()) {
     const extra = Object.entries(labels)
       .map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, "_")}"`)
       .join(",");
@@ -32,8 +52,15 @@ export function mergeMetrics(
       if (!sample) continue;
       const [, name, braces, rest] = sample;
       const inner = braces ? braces.slice(1, -1) : "";
+      const family = baseName(name!, families);
+      if (once.has(family)) {
+        if ((owner.get(family) ?? index) !== index) continue;
+        owner.set(family, index);
+        familyOf(family).samples.push(`${name}{${inner}}${rest}`);
+        continue;
+      }
       const all = [extra, inner].filter(Boolean).join(",");
-      familyOf(baseName(name!, families)).samples.push(`${name}{${all}}${rest}`);
+      familyOf(family).samples.push(`${name}{${all}}${rest}`);
     }
   }
   const out: string[] = [];

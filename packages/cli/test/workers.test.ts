@@ -97,11 +97,66 @@ describe("mailroom run --workers N", () => {
     expect(metrics).toMatch(/^mailroom_receive_errors_total\{worker="0",app="worker"\} \d+$/m);
     expect(metrics).toMatch(/^mailroom_receive_errors_total\{worker="1",app="worker"\} \d+$/m);
     expect(metrics.match(/^# TYPE mailroom_handler_duration_seconds histogram$/gm)).toHaveLength(1);
+    // The workers share the queue: its depth is shown once, without a worker label, so sum() is right.
+    expect(metrics).not.toMatch(/^mailroom_queue_depth\{[^}]*worker=/m);
+    expect(
+      metrics.match(
+        /^mailroom_queue_depth\{transport="sqlite",queue="[^"]+",state="ready",app="worker"\} \d+$/gm,
+      ),
+    ).toHaveLength(1);
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(200);
+    let ready = await fetch(`${base}/readyz`);
+    for (let i = 0; i < 100 && ready.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      ready = await fetch(`${base}/readyz`);
+    }
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({
+      ok: true,
+      workers: [
+        { worker: 0, ok: true },
+        { worker: 1, ok: true },
+      ],
+    });
     run.child.kill("SIGTERM");
     const r = await run.done;
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("2 workers stopped");
+  }, 60_000);
+
+  it("answers /readyz 503 with each worker's reason while the workers wait for the broker", async () => {
+    const { dir } = workdir();
+    const run = started(
+      [
+        ...["run", "--workers", "2", "--health-port", "0", "--handlers", handlers],
+        ...["--transport", "amqp://127.0.0.1:1?queue=q", "--connect-timeout", "60s"],
+      ],
+      { cwd: dir },
+    );
+    const stderr = await run.stderrIncludes("(all workers)");
+    const base = /health: (http:\/\/[^/\s]+)\/healthz/.exec(stderr)![1]!;
+    type Readiness = { ok: boolean; workers: Array<{ worker: number; ok: boolean; reason?: string }> };
+    const waiting = (b: Readiness) =>
+      b.workers.every((w) => w.reason?.startsWith("waiting for the transport"));
+    let status = 0;
+    let body: Readiness = { ok: true, workers: [] };
+    // Each worker's reason is "starting" until it serves its own /readyz, then the broker's error.
+    for (let i = 0; i < 100; i++) {
+      const r = await fetch(`${base}/readyz`);
+      status = r.status;
+      body = (await r.json()) as Readiness;
+      if (waiting(body)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(503);
+    expect(body.ok).toBe(false);
+    expect(body.workers.map((w) => [w.worker, w.ok])).toEqual([
+      [0, false],
+      [1, false],
+    ]);
+    for (const w of body.workers) expect(w.reason).toMatch(/^waiting for the transport: .*127\.0\.0\.1:1/);
+    run.child.kill("SIGTERM");
+    expect((await run.done).code).toBe(0);
   }, 60_000);
 });

@@ -46,8 +46,8 @@ const STABLE_AFTER_MS = 60_000;
  * `mailroom run --workers N`: N worker processes of this same command. A worker that crashes
  * (exits other than 0, or is killed) is started again with backoff; SIGTERM / SIGINT is passed
  * to every worker, which drain, and the supervisor exits once all have. With `--health-port`, the
- * supervisor serves every worker's metrics (labelled `worker="i"`) and a /healthz that is ok
- * while every worker's is.
+ * supervisor serves every worker's metrics (labelled `worker="i"`), a /healthz that is ok
+ * while every worker's is and a /readyz that is ready while every worker's is.
  */
 export async function supervise(options: SuperviseOptions, io: Output): Promise<number> {
   const slots: Slot[] = Array.from({ length: options.workers }, (_, index) => ({
@@ -83,6 +83,7 @@ export async function supervise(options: SuperviseOptions, io: Output): Promise<
     });
     child.on("exit", (code, signal) => {
       slot.child = undefined;
+      slot.healthUrl = undefined;
       if (stopping || (code === 0 && options.untilEmpty)) {
         slot.done = true;
         checkDone();
@@ -137,7 +138,14 @@ export async function supervise(options: SuperviseOptions, io: Output): Promise<
   return ExitCode.ok;
 }
 
-/** /metrics: every worker's, merged with a `worker` label; /healthz: ok while every worker's is. */
+/** Families every worker reports the same figure of: the queue is shared. */
+const SHARED_FAMILIES = ["mailroom_queue_depth"];
+
+/**
+ * /metrics: every worker's, merged with a `worker` label (the queue depth once, from one worker);
+ * /healthz: ok while every worker's is; /readyz: ready while every worker's is, else 503 with
+ * which worker is not and why.
+ */
 async function serveMerged(slots: Slot[], port: number, host: string): Promise<Server> {
   const server = createServer(async (req, res) => {
     const live = slots.filter((s) => s.healthUrl);
@@ -152,6 +160,7 @@ async function serveMerged(slots: Slot[], port: number, host: string): Promise<S
       res.end(
         mergeMetrics(
           texts.filter((t): t is { labels: { worker: string }; text: string } => t.text !== undefined),
+          { once: SHARED_FAMILIES },
         ),
       );
       return;
@@ -168,10 +177,44 @@ async function serveMerged(slots: Slot[], port: number, host: string): Promise<S
       res.end(JSON.stringify({ ok, workers }));
       return;
     }
+    if (req.url === "/readyz") {
+      const workers = await Promise.all(slots.map((s) => workerReadiness(s)));
+      const ok = workers.every((w) => w.ok);
+      res.writeHead(ok ? 200 : 503, { "content-type": "application/json" });
+      res.end(JSON.stringify({ ok, workers }));
+      return;
+    }
     res.writeHead(404).end();
   });
   await listen(server, host, port, "--health-port");
   return server;
+}
+
+/** One worker's /readyz: ok, else why not (its own reason, or why it could not be asked). */
+async function workerReadiness(slot: Slot): Promise<{ worker: number; ok: boolean; reason?: string }> {
+  const worker = slot.index;
+  if (slot.healthUrl === undefined) {
+    const reason = slot.child ? "starting" : slot.done ? "stopped" : "exited; waiting to be started again";
+    return { worker, ok: false, reason };
+  }
+  try {
+    const r = await fetch(`${slot.healthUrl}/readyz`, { signal: AbortSignal.timeout(2_000) });
+    const body = (await r.json().catch(() => undefined)) as { reason?: unknown; state?: unknown } | undefined;
+    if (r.ok) return { worker, ok: true };
+    const reason =
+      typeof body?.reason === "string"
+        ? body.reason
+        : typeof body?.state === "string"
+          ? body.state
+          : `HTTP ${r.status}`;
+    return { worker, ok: false, reason };
+  } catch (error) {
+    return { worker, ok: false, reason: `no answer from ${slot.healthUrl}/readyz: ${describe(error)}` };
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 async function fetchText(url: string): Promise<string | undefined> {
