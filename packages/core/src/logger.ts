@@ -110,6 +110,18 @@ class LazyPino implements Logger {
   }
 }
 
+let defaultMaker: ((name: string) => Logger) | undefined;
+
+/**
+ * Make `defaultLogger` — what apps, transports and adapters log to when given no logger — return
+ * `make(name)` from now on (undefined: pino again). A program that prints its own way (the
+ * `mailroom` CLI on a terminal) sets it before it opens transports, so their lines (an AMQP
+ * reconnect, say) read like its own.
+ */
+export function setDefaultLogger(make: ((name: string) => Logger) | undefined): void {
+  defaultMaker = make;
+}
+
 /**
  * The default logger: pino at `MAILROOM_LOG_LEVEL` (default `info`) to stderr, so stdout stays
  * free for a command's own output. Message bodies are never logged by Mailroom, and a URL in a
@@ -117,6 +129,7 @@ class LazyPino implements Logger {
  * first line at an enabled level is written (see `logsWritten`). Throws for an unknown level.
  */
 export function defaultLogger(name: string): Logger {
+  if (defaultMaker) return defaultMaker(name);
   const level = process.env.MAILROOM_LOG_LEVEL ?? "info";
   const threshold = LEVELS[level];
   if (threshold === undefined) {

@@ -4,6 +4,7 @@ import {
   parseDuration,
   redact,
   serveHealth,
+  setDefaultLogger,
   TransportError,
   Worker,
 } from "@mailroom/core";
@@ -104,6 +105,8 @@ export async function runCommand(options: RunOptions, io: Output = stdio): Promi
   const logger = human
     ? terminalLogger((line) => io.err(line), { level, skip: PRINTED_FROM_EVENTS })
     : undefined;
+  // Transports log (an AMQP reconnect, say) through the same lines as the worker.
+  if (logger) setDefaultLogger(() => logger);
   const app = await appFromHandlers(resolveHandlersDir(options.handlers), "worker", logger);
   const logPath = options.logMessages ?? (process.env[MESSAGE_LOG_ENV] || undefined);
   const messages = logPath === undefined ? undefined : await openMessageLog(logPath);
