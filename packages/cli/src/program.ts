@@ -118,7 +118,10 @@ export function buildProgram(
   program
     .command("trace")
     .description("print a message's ancestors and descendants from the message log, with their outcomes")
-    .argument("<messageId>", "the id of a message handled with run --log-messages")
+    .argument(
+      "<messageId>",
+      "the id of a message handled with run --log-messages; also the shortened form run and dlq list print (01a2…934ec3), or a unique prefix or suffix of 6+ characters",
+    )
     .option("--log <path>", "the message log (default: $MAILROOM_MESSAGE_LOG, else ./.mailroom/messages.db)")
     .option("--json", "the lineage as one JSON object: ancestors, message, descendants")
     .action(async (id: string, o) => exit(await traceCommand(id, o, io)));

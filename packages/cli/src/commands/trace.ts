@@ -1,4 +1,4 @@
-import type { Lineage, LineageNode, MessageLogEntry } from "@mailroom/core/message-log";
+import type { Lineage, LineageNode, MessageLogEntry, SqliteMessageLog } from "@mailroom/core/message-log";
 import { CliError, ExitCode } from "../errors.ts";
 import { formatDuration } from "../format.ts";
 import { type Output, stdio } from "../output.ts";
@@ -16,17 +16,31 @@ export interface TraceOptions {
   json?: boolean;
 }
 
+/** Fewest characters of a bare id part (no `…`) looked up by prefix or suffix. */
+const MIN_PART = 6;
+/** Most ids listed when a part matches several. */
+const MAX_LISTED = 10;
+
 /**
  * `mailroom trace <messageId>`: the message's ancestors (root first) and the tree of its
  * descendants from the message log, each with its outcome, attempts, reason and duration. Box
  * drawing on a terminal, ASCII otherwise. Exit 1 when the id is not in the log.
+ *
+ * Besides a whole id, it takes the shortened form other commands print (`01a2…934ec3`) and a
+ * prefix or suffix of at least 6 characters, when they match one message only; when they match
+ * several, it lists them (up to 10) and exits 2. An empty id is a usage error (exit 2).
  */
 export async function traceCommand(id: string, options: TraceOptions, io: Output = stdio): Promise<number> {
+  if (id.trim() === "") {
+    throw new CliError(
+      "give a message id: mailroom trace <messageId> (a message whose body could not be decoded and had no id cannot be traced)",
+    );
+  }
   const path = messageLogPath(options.log);
   const { sqliteMessageLog } = await import("@mailroom/core/message-log");
   const log = sqliteMessageLog(path, { readOnly: true });
   try {
-    const lineage = log.lineage(id);
+    const lineage = log.lineage(id) ?? lineageOfPart(log, id, path);
     if (!lineage) {
       throw new CliError(
         `message ${id} is not in the message log ${path} (it was not handled by a worker with --log-messages, or it was pruned)`,
@@ -39,6 +53,37 @@ export async function traceCommand(id: string, options: TraceOptions, io: Output
   } finally {
     await log.close();
   }
+}
+
+/**
+ * The lineage of the one message a partial id stands for: `<prefix>…<suffix>` (as `shortId`
+ * prints; `...` too) or a bare prefix or suffix of `MIN_PART` characters or more. Undefined when
+ * none matches; a `CliError` (exit 2) listing them when several do.
+ */
+function lineageOfPart(log: SqliteMessageLog, part: string, path: string): Lineage | undefined {
+  const ellipsis = /…|\.\.\./.exec(part);
+  let ids: string[];
+  if (ellipsis) {
+    const prefix = part.slice(0, ellipsis.index);
+    const suffix = part.slice(ellipsis.index + ellipsis[0].length);
+    if (prefix === "" && suffix === "") return undefined;
+    ids = log.findIds({ prefix, suffix }, MAX_LISTED + 1);
+  } else if (part.length >= MIN_PART) {
+    const both = [
+      ...log.findIds({ prefix: part }, MAX_LISTED + 1),
+      ...log.findIds({ suffix: part }, MAX_LISTED + 1),
+    ];
+    ids = [...new Set(both)].sort().slice(0, MAX_LISTED + 1);
+  } else return undefined;
+  if (ids.length === 0) return undefined;
+  if (ids.length > 1) {
+    const listed = ids.slice(0, MAX_LISTED).map((i) => `  ${i}`);
+    if (ids.length > MAX_LISTED) listed.push("  … and more");
+    throw new CliError(
+      `${part} matches ${ids.length > MAX_LISTED ? `more than ${MAX_LISTED}` : ids.length} messages in the message log ${path}; give more of the id:\n${listed.join("\n")}`,
+    );
+  }
+  return log.lineage(ids[0]!);
 }
 
 /** The log path: the option, else `$MAILROOM_MESSAGE_LOG`, else `./.mailroom/messages.db`. */

@@ -177,6 +177,53 @@ describe("message log", () => {
     await aged.close();
   });
 
+  it("finds ids by prefix, by suffix and by both, never the empty id of an undecodable message", async () => {
+    const log = sqliteMessageLog(file(), { flushMs: 1 });
+    const entry = (id: string): MessageLogEntry => ({
+      id,
+      name: id === "" ? undefined : "x",
+      parentId: undefined,
+      correlationId: undefined,
+      attempt: 1,
+      outcome: "ack",
+      reason: undefined,
+      delayMs: undefined,
+      receivedAt: 0,
+      startedAt: 0,
+      finishedAt: 0,
+      durationMs: 0,
+      transport: "memory",
+      queue: "q",
+    });
+    const ids = [
+      "0193aaaa-0001-934ec3",
+      "0193aaaa-0002-934ec3",
+      "0194bbbb-0003-111111",
+      "01a2_%x-934ec3",
+      "",
+    ];
+    for (const id of ids) log.record(entry(id));
+    log.record(entry("0193aaaa-0001-934ec3"));
+    expect(log.findIds({ prefix: "0193", suffix: "934ec3" })).toEqual([
+      "0193aaaa-0001-934ec3",
+      "0193aaaa-0002-934ec3",
+    ]);
+    expect(log.findIds({ suffix: "934ec3" })).toEqual([
+      "0193aaaa-0001-934ec3",
+      "0193aaaa-0002-934ec3",
+      "01a2_%x-934ec3",
+    ]);
+    expect(log.findIds({ suffix: "934ec3" }, 1)).toEqual(["0193aaaa-0001-934ec3"]);
+    expect(log.findIds({ prefix: "0194" })).toEqual(["0194bbbb-0003-111111"]);
+    // No wildcards: `_` and `%` are characters like any other.
+    expect(log.findIds({ prefix: "01a2_%" })).toEqual(["01a2_%x-934ec3"]);
+    expect(log.findIds({ prefix: "01a_" })).toEqual([]);
+    // Prefix and suffix may not overlap.
+    expect(log.findIds({ prefix: "0194bbbb-0003-1", suffix: "111111" })).toEqual([]);
+    expect(log.findIds({})).not.toContain("");
+    await log.close();
+  });
+
   it("a path that is not a log is one clear ConfigError", () => {
     expect(() => sqliteMessageLog(join(dir, "missing.db"), { readOnly: true })).toThrow(/no message log at/);
     const junk = join(dir, "junk.db");

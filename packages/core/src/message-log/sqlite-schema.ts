@@ -54,6 +54,7 @@ export interface LogStatements {
   insert: StatementSync | undefined;
   byId: StatementSync;
   byParent: StatementSync;
+  idsLike: StatementSync;
   recent: StatementSync;
   recentByOutcome: StatementSync;
   recentByName: StatementSync;
@@ -72,6 +73,13 @@ export function prepareLogStatements(db: DatabaseSync, readOnly: boolean): LogSt
         ),
     byId: db.prepare(`${select} WHERE id = ? ORDER BY seq`),
     byParent: db.prepare(`${select} WHERE parent_id = ? ORDER BY seq`),
+    // The range on `id` lets a prefix use the index; a suffix alone reads the whole index.
+    idsLike: db.prepare(
+      `SELECT DISTINCT id FROM mailroom_message_log
+       WHERE id >= ?1 AND id < ?1 || char(1114111) AND id <> ''
+         AND (?2 = '' OR substr(id, -length(?2)) = ?2) AND length(id) >= length(?1) + length(?2)
+       ORDER BY id LIMIT ?3`,
+    ),
     recent: db.prepare(`${select} ORDER BY seq DESC LIMIT ?`),
     recentByOutcome: db.prepare(`${select} WHERE outcome = ? ORDER BY seq DESC LIMIT ?`),
     recentByName: db.prepare(`${select} WHERE name = ? ORDER BY seq DESC LIMIT ?`),

@@ -190,6 +190,18 @@ export class SqliteMessageLog implements MessageLogSink {
     return (this.#statements.byId.all(id) as unknown as LogRow[]).map(fromRow);
   }
 
+  /**
+   * Ids in the log that start with `prefix` and end with `suffix` (either may be left out; they
+   * do not overlap), sorted, at most `limit` (default 10). For finding a message by the shortened
+   * id a terminal shows (`0193…a1b2c3`) or by a part of its id. The empty id (a body that could
+   * not be decoded and had no id) never matches.
+   */
+  findIds(part: { prefix?: string; suffix?: string }, limit = 10): string[] {
+    this.flush();
+    const rows = this.#statements.idsLike.all(part.prefix ?? "", part.suffix ?? "", Math.max(1, limit));
+    return (rows as unknown as Array<{ id: string }>).map((r) => r.id);
+  }
+
   /** The entries of messages whose parent is `id`, oldest first. */
   children(id: string): MessageLogEntry[] {
     this.flush();
