@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { describeError, redact, type Transport } from "@mailroom/core";
+import { describeError, type QueueAdmin, redact, type Transport } from "@mailroom/core";
 import type { Lineage, MessageLogEntry } from "@mailroom/core/message-log";
 import type { RateMeter, RatesSnapshot } from "./rates.ts";
 
@@ -23,7 +23,7 @@ export interface TransportFigures {
   /** False when the transport has no admin tools: no figures, no dead letters, no redrive or purge. */
   readonly admin: boolean;
   readonly queues: readonly QueueFigures[];
-  /** Why the figures could not be read this time. */
+  /** Why the figures could not be read this time (failed, or no answer within the timeout); the figures are then null. */
   readonly error?: string;
 }
 
@@ -70,6 +70,9 @@ export interface DeadLetterList {
 /** What the page can do to dead letters. */
 export type DeadLetterAction = "redrive" | "purge";
 
+/** One queue's row of `QueueAdmin.stats()`. */
+type QueueStats = Awaited<ReturnType<QueueAdmin["stats"]>>[number];
+
 /** A transport the dashboard watches. */
 export interface WatchedTransport {
   readonly url: string;
@@ -84,20 +87,80 @@ export class Board {
   readonly #watched: readonly WatchedTransport[];
   readonly #rates: RateMeter;
   readonly #logPath: string | undefined;
+  readonly #timeoutMs: number;
+  /** Each transport's `stats()` still under way, shared by the reads that come while it lasts. */
+  readonly #reading = new Map<WatchedTransport, Promise<readonly QueueStats[]>>();
 
-  constructor(watched: readonly WatchedTransport[], rates: RateMeter, logPath?: string) {
+  /** `timeoutMs`: how long one transport's figures may take before it is shown as not answering (default 2000). */
+  constructor(
+    watched: readonly WatchedTransport[],
+    rates: RateMeter,
+    logPath?: string,
+    options: { timeoutMs?: number } = {},
+  ) {
     this.#watched = watched;
     this.#rates = rates;
     this.#logPath = logPath;
+    this.#timeoutMs = options.timeoutMs ?? 2000;
   }
 
-  /** The figures of every transport (read in parallel) and the workers' rates. */
+  /**
+   * The figures of every transport (read in parallel) and the workers' rates. A transport that
+   * fails or does not answer within the timeout is shown with its error and no figures; the
+   * others are not held up by it.
+   */
   async state(): Promise<BoardState> {
     const [transports, rates] = await Promise.all([
-      Promise.all(this.#watched.map((w, i) => figures(`t${i}`, w))),
+      Promise.all(this.#watched.map((w, i) => this.#figures(`t${i}`, w))),
       this.#rates.enabled ? this.#rates.poll() : Promise.resolve(null),
     ]);
     return { at: new Date().toISOString(), transports, rates };
+  }
+
+  async #figures(id: string, w: WatchedTransport): Promise<TransportFigures> {
+    const { url, transport } = w;
+    const base = { id, url: redact(url), kind: transport.kind, queue: transport.queue };
+    const unknown = {
+      queue: transport.queue,
+      ready: null,
+      delayed: null,
+      inFlight: null,
+      deadLettered: null,
+    };
+    const admin = transport.admin?.();
+    if (!admin) return { ...base, admin: false, queues: [unknown] };
+    try {
+      const rows = await within(this.#timeoutMs, this.#stats(w, admin));
+      const count = (n: number) => (Number.isFinite(n) ? n : null);
+      return {
+        ...base,
+        admin: true,
+        queues: rows.map((r) => ({
+          queue: r.queue,
+          ready: count(r.ready),
+          delayed: count(r.delayed),
+          inFlight: count(r.inFlight),
+          deadLettered: count(r.deadLettered),
+        })),
+      };
+    } catch (error) {
+      return { ...base, admin: true, queues: [unknown], error: redact(describeError(error)) };
+    }
+  }
+
+  /**
+   * One `stats()` at a time per transport: while a broker does not answer, each push would
+   * otherwise start another read that waits on the same connection.
+   */
+  #stats(w: WatchedTransport, admin: QueueAdmin): Promise<readonly QueueStats[]> {
+    let reading = this.#reading.get(w);
+    if (!reading) {
+      reading = admin.stats().finally(() => this.#reading.delete(w));
+      // Given up on by `within`, it may still fail later: that must not be an unhandled rejection.
+      reading.catch(() => {});
+      this.#reading.set(w, reading);
+    }
+    return reading;
   }
 
   /** The dead letters of transport `id`, oldest first, with lineage when there is a message log. */
@@ -156,31 +219,16 @@ export class Board {
   }
 }
 
-async function figures(id: string, { url, transport }: WatchedTransport): Promise<TransportFigures> {
-  const base = { id, url: redact(url), kind: transport.kind, queue: transport.queue };
-  if (!transport.admin) {
-    return {
-      ...base,
-      admin: false,
-      queues: [{ queue: transport.queue, ready: null, delayed: null, inFlight: null, deadLettered: null }],
-    };
-  }
+/** `promise`, or a rejection saying no answer came when it takes longer than `ms`. */
+async function within<T>(ms: number, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from the transport within ${ms / 1000} s`)), ms);
+  });
   try {
-    const rows = await transport.admin().stats();
-    const count = (n: number) => (Number.isFinite(n) ? n : null);
-    return {
-      ...base,
-      admin: true,
-      queues: rows.map((r) => ({
-        queue: r.queue,
-        ready: count(r.ready),
-        delayed: count(r.delayed),
-        inFlight: count(r.inFlight),
-        deadLettered: count(r.deadLettered),
-      })),
-    };
-  } catch (error) {
-    return { ...base, admin: true, queues: [], error: redact(describeError(error)) };
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
