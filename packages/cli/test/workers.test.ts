@@ -160,3 +160,20 @@ describe("mailroom run --workers N", () => {
     expect((await run.done).code).toBe(0);
   }, 60_000);
 });
+
+describe("mailroom run --workers N with a configuration error", () => {
+  it("stops every worker and exits 2 with the worker's one line, instead of starting them again and again", async () => {
+    const { dir } = workdir();
+    // An AMQP URL without a queue: each worker ends at start-up with exit code 2.
+    const r = await cli(
+      ["run", "--workers", "2", "--handlers", handlers, "--transport", "amqp://127.0.0.1:1"],
+      {
+        cwd: dir,
+      },
+    );
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain("needs a queue");
+    expect(r.stderr).toContain("exited with code 2 at start-up; stopping every worker");
+    expect(r.stderr).not.toContain("starting it again");
+  }, 60_000);
+});

@@ -57,6 +57,8 @@ export async function supervise(options: SuperviseOptions, io: Output): Promise<
     done: false,
   }));
   let stopping = false;
+  /** The exit code of a worker that failed at start-up (2 or 3): the supervisor's too. */
+  let failedWith: number | undefined;
   let server: Server | undefined;
   const began = performance.now();
   let finished: () => void = () => {};
@@ -87,6 +89,16 @@ export async function supervise(options: SuperviseOptions, io: Output): Promise<
       if (stopping || (code === 0 && options.untilEmpty)) {
         slot.done = true;
         checkDone();
+        return;
+      }
+      // A usage or configuration error, or a broker refused or out of reach past the connect
+      // timeout, ends a worker at start-up: every worker runs the same command, so another
+      // start would only repeat it. Stop them all and exit as a single `mailroom run` would.
+      if (code === ExitCode.usage || code === ExitCode.unavailable) {
+        failedWith ??= code;
+        io.err(`! worker ${slot.index} exited with code ${code} at start-up; stopping every worker`);
+        slot.done = true;
+        stop();
         return;
       }
       if (Date.now() - slot.startedAt > STABLE_AFTER_MS) slot.restarts = 0;
@@ -135,7 +147,7 @@ export async function supervise(options: SuperviseOptions, io: Output): Promise<
   io.err(
     `mailroom run: ${options.workers} workers stopped after ${formatDuration(performance.now() - began)}`,
   );
-  return ExitCode.ok;
+  return failedWith ?? ExitCode.ok;
 }
 
 /** Families every worker reports the same figure of: the queue is shared. */
