@@ -1,13 +1,14 @@
 // The dashboard's figures when one transport is down: the real SQLite queue beside a RabbitMQ
-// URL on a port nothing listens on, served by the real HTTP server in this process.
+// URL on a port nothing listens on, served by the real HTTP server in this process; and a
+// RabbitMQ queue that does not exist (scripts/services.sh starts the broker).
 import { mkdtempSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Transport } from "@mailroom/core";
-import { afterEach, describe, expect, it } from "vitest";
-import { closedPort } from "../../adapter-amqp/test/helpers.ts";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { AMQP_URL, closedPort, sharedBrokerLock, uniqueName } from "../../adapter-amqp/test/helpers.ts";
 import { Board, type BoardState } from "../src/dashboard/board.ts";
 import { Guard } from "../src/dashboard/guard.ts";
 import { RateMeter } from "../src/dashboard/rates.ts";
@@ -15,6 +16,8 @@ import { type DashboardServer, dashboardServer } from "../src/dashboard/server.t
 import { sendCommand } from "../src/index.ts";
 import { openCliTransport } from "../src/transport.ts";
 import { capture } from "./transport-scenario.ts";
+
+sharedBrokerLock({ beforeAll, afterAll });
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -114,5 +117,31 @@ describe("dashboard with a transport that does not answer", () => {
     const state = await firstEvent(base);
     expect(Date.now() - started).toBeLessThan(3_000);
     expectOneDown(state);
+  }, 15_000);
+});
+
+describe("dashboard on a RabbitMQ queue that does not exist", () => {
+  it("/api/dead-letters answers 502 with one line naming the dead-letter queue, and /api/state shows the error", async () => {
+    const queue = uniqueName("dashboard-missing");
+    const url = `${AMQP_URL}?queue=${queue}`;
+    const transport = await openCliTransport(url);
+    cleanups.push(() => transport.close());
+    const dashboard = dashboardServer(
+      new Board([{ url, transport }], new RateMeter([])),
+      new Guard(undefined),
+    );
+    await new Promise<void>((resolve) => dashboard.server.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => dashboard.close());
+    const base = `http://127.0.0.1:${(dashboard.server.address() as AddressInfo).port}`;
+
+    const letters = await get(base, "/api/dead-letters?transport=t0");
+    expect(letters.status).toBe(502);
+    const { error } = JSON.parse(letters.body) as { error: string };
+    expect(error).toMatch(
+      new RegExp(`dead-letter queue "${queue}\\.dlq" does not exist on RabbitMQ at amqp://`),
+    );
+    expect(error).not.toContain("\n");
+    const state = JSON.parse((await get(base, "/api/state")).body) as BoardState;
+    expect(state.transports[0]!.error).toMatch(new RegExp(`queue "${queue}" does not exist`));
   }, 15_000);
 });

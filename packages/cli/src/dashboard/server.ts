@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { describeError, redact } from "@mailroom/core";
+import { describeError, RefusedError, redact, TransportError } from "@mailroom/core";
 import type { Board, DeadLetterAction } from "./board.ts";
 import type { Guard } from "./guard.ts";
 import { dashboardPage } from "./page.ts";
@@ -67,7 +67,10 @@ export function dashboardServer(
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       const message = redact(describeError(error));
-      if (!res.headersSent) sendJson(res, 500, { error: message });
+      // The broker refused or could not be reached (a queue that does not exist, a broker down):
+      // the dashboard worked, what stands behind it did not.
+      const upstream = error instanceof TransportError || error instanceof RefusedError;
+      if (!res.headersSent) sendJson(res, upstream ? 502 : 500, { error: message });
       else res.end();
     });
   });
