@@ -107,35 +107,26 @@ export class AzureQueueAdmin implements QueueAdmin {
   async redrive(
     options: { limit?: number; onProgress?: (done: number, total: number) => void } = {},
   ): Promise<number> {
-    const { queues, poisonQueue } = this.#ctx;
-    const client = queues.queue(poisonQueue);
-    const props = await call(`Get Queue Metadata of "${poisonQueue}"`, () => client.getProperties());
-    const total = Math.min(options.limit ?? Number.POSITIVE_INFINITY, props.approximateMessagesCount ?? 0);
-    let done = 0;
-    while (done < total) {
-      const got = await call(`Get Messages on "${poisonQueue}"`, () =>
-        client.receiveMessages({
-          numberOfMessages: Math.min(MAX_RECEIVE_BATCH, total - done),
-          visibilityTimeout: HOLD_S,
-        }),
-      );
-      if (got.receivedMessageItems.length === 0) break;
-      for (const m of got.receivedMessageItems) {
-        const back = this.#readBack(m);
-        const target = back.facts.originalQueue ?? this.#ctx.queue;
-        await putMessage(this.#ctx, target, this.#fresh(m, back), 0, this.#ctx.ttlSeconds);
-        await call(`Delete Message on "${poisonQueue}"`, () =>
-          client.deleteMessage(m.messageId, m.popReceipt),
-        );
-        done++;
-        options.onProgress?.(done, total);
-      }
-    }
-    return done;
+    return this.#drainPoison(options, async (m) => {
+      const back = this.#readBack(m);
+      const target = back.facts.originalQueue ?? this.#ctx.queue;
+      await putMessage(this.#ctx, target, this.#fresh(m, back), 0, this.#ctx.ttlSeconds);
+    });
   }
 
   async purge(
     options: { limit?: number; onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<number> {
+    return this.#drainPoison(options, async () => {});
+  }
+
+  /**
+   * Take the poison queue's messages oldest first, up to `limit`: `keep` each (redrive sends a
+   * fresh copy; purge nothing), then delete it from the poison queue. Returns how many.
+   */
+  async #drainPoison(
+    options: { limit?: number; onProgress?: (done: number, total: number) => void },
+    keep: (m: DequeuedMessageItem) => Promise<void>,
   ): Promise<number> {
     const { queues, poisonQueue } = this.#ctx;
     const client = queues.queue(poisonQueue);
@@ -151,6 +142,7 @@ export class AzureQueueAdmin implements QueueAdmin {
       );
       if (got.receivedMessageItems.length === 0) break;
       for (const m of got.receivedMessageItems) {
+        await keep(m);
         await call(`Delete Message on "${poisonQueue}"`, () =>
           client.deleteMessage(m.messageId, m.popReceipt),
         );

@@ -95,12 +95,7 @@ export class MnsAdmin implements QueueAdmin {
     options: { limit?: number; onProgress?: (done: number, total: number) => void } = {},
   ): Promise<number> {
     const { client, deadLetterQueue } = this.#ctx;
-    const info = await client.getQueueAttributes(deadLetterQueue);
-    const total = Math.min(options.limit ?? Number.POSITIVE_INFINITY, info.activeMessages);
-    let done = 0;
-    while (done < total) {
-      const got = await client.batchReceiveMessage(deadLetterQueue, Math.min(16, total - done), 0);
-      if (got.length === 0) break;
+    return this.#batches(options, async (got, progress) => {
       const byQueue = new Map<string, Array<{ m: ReceivedMessage; body: Uint8Array }>>();
       for (const m of got) {
         const back = this.#readBack(m);
@@ -119,29 +114,44 @@ export class MnsAdmin implements QueueAdmin {
           deadLetterQueue,
           ok.map((i) => i.m.receiptHandle),
         );
-        done += ok.length - failed.size;
-        options.onProgress?.(done, total);
+        progress(ok.length - failed.size);
       }
-    }
-    return done;
+    });
   }
 
   async purge(
     options: { limit?: number; onProgress?: (done: number, total: number) => void } = {},
   ): Promise<number> {
     const { client, deadLetterQueue } = this.#ctx;
-    const info = await client.getQueueAttributes(deadLetterQueue);
-    const total = Math.min(options.limit ?? Number.POSITIVE_INFINITY, info.activeMessages);
-    let done = 0;
-    while (done < total) {
-      const got = await client.batchReceiveMessage(deadLetterQueue, Math.min(16, total - done), 0);
-      if (got.length === 0) break;
+    return this.#batches(options, async (got, progress) => {
       const failed = await client.batchDeleteMessage(
         deadLetterQueue,
         got.map((m) => m.receiptHandle),
       );
-      done += got.length - failed.size;
+      progress(got.length - failed.size);
+    });
+  }
+
+  /**
+   * Receive the dead-letter queue's messages 16 at a time, up to `limit`, and hand each batch
+   * to `take`, which reports how many it removed through `progress`. Returns how many in all.
+   */
+  async #batches(
+    options: { limit?: number; onProgress?: (done: number, total: number) => void },
+    take: (got: ReceivedMessage[], progress: (removed: number) => void) => Promise<void>,
+  ): Promise<number> {
+    const { client, deadLetterQueue } = this.#ctx;
+    const info = await client.getQueueAttributes(deadLetterQueue);
+    const total = Math.min(options.limit ?? Number.POSITIVE_INFINITY, info.activeMessages);
+    let done = 0;
+    const progress = (removed: number) => {
+      done += removed;
       options.onProgress?.(done, total);
+    };
+    while (done < total) {
+      const got = await client.batchReceiveMessage(deadLetterQueue, Math.min(16, total - done), 0);
+      if (got.length === 0) break;
+      await take(got, progress);
     }
     return done;
   }

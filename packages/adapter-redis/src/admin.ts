@@ -43,12 +43,7 @@ export class RedisAdmin implements QueueAdmin {
   ): Promise<number> {
     const { commands } = this.#ctx.connection;
     const dlq = this.#ctx.keys.deadLetters;
-    await this.#ctx.connection.ready();
-    const total = Math.min(options.limit ?? Number.POSITIVE_INFINITY, await commands.xlen(dlq));
-    let done = 0;
-    while (done < total) {
-      const page = await this.#read(Math.min(PAGE, total - done));
-      if (page.length === 0) break;
+    return this.#pages(options, async (page) => {
       const multi = commands.multi();
       for (const entry of page) {
         const back = readEntry(entry).meta.headers[Headers.originalQueue] ?? this.#ctx.keys.stream;
@@ -58,10 +53,8 @@ export class RedisAdmin implements QueueAdmin {
       const results = (await multi.exec()) ?? [];
       const failed = results.find(([error]) => error);
       if (failed) throw redisFailure(failed[0], `redrive from "${dlq}"`, this.#ctx.connection.where);
-      done += page.length;
-      options.onProgress?.(done, total);
-    }
-    return done;
+      return page.length;
+    });
   }
 
   async purge(
@@ -69,21 +62,34 @@ export class RedisAdmin implements QueueAdmin {
   ): Promise<number> {
     const { commands } = this.#ctx.connection;
     const dlq = this.#ctx.keys.deadLetters;
+    return this.#pages(options, async (page) => {
+      try {
+        // 0 when another purge took these entries first: the loop ends.
+        return await commands.xdel(dlq, ...page.map((e) => e.id));
+      } catch (error) {
+        throw redisFailure(error, `purge of "${dlq}"`, this.#ctx.connection.where);
+      }
+    });
+  }
+
+  /**
+   * Hand the dead-letter stream's entries, oldest first, to `take` a page at a time, up to
+   * `limit`; `take` says how many it removed (0 ends the loop). Returns how many in all.
+   */
+  async #pages(
+    options: { limit?: number; onProgress?: (done: number, total: number) => void },
+    take: (page: StreamEntry[]) => Promise<number>,
+  ): Promise<number> {
     await this.#ctx.connection.ready();
-    const total = Math.min(options.limit ?? Number.POSITIVE_INFINITY, await commands.xlen(dlq));
+    const dlqLength = await this.#ctx.connection.commands.xlen(this.#ctx.keys.deadLetters);
+    const total = Math.min(options.limit ?? Number.POSITIVE_INFINITY, dlqLength);
     let done = 0;
     while (done < total) {
       const page = await this.#read(Math.min(PAGE, total - done));
       if (page.length === 0) break;
-      let deleted: number;
-      try {
-        deleted = await commands.xdel(dlq, ...page.map((e) => e.id));
-      } catch (error) {
-        throw redisFailure(error, `purge of "${dlq}"`, this.#ctx.connection.where);
-      }
-      // Another purge took these entries first: nothing left to do here.
-      if (deleted === 0) break;
-      done += deleted;
+      const taken = await take(page);
+      if (taken === 0) break;
+      done += taken;
       options.onProgress?.(done, total);
     }
     return done;
