@@ -118,14 +118,40 @@ const body = fc.oneof(
     }),
 );
 
+/**
+ * True when `value` holds, at any depth, a key the JSON decoders refuse: `__proto__`, or a
+ * `constructor` holding a `prototype` (other `constructor` keys are plain data).
+ */
+function prototypeKey(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return false;
+  const v = value as Record<string, unknown>;
+  if (Object.hasOwn(v, "__proto__")) return true;
+  const ctor = v.constructor;
+  if (
+    Object.hasOwn(v, "constructor") &&
+    ctor !== null &&
+    typeof ctor === "object" &&
+    Object.hasOwn(ctor, "prototype")
+  ) {
+    return true;
+  }
+  return Object.keys(v).some((key) => prototypeKey(v[key]));
+}
+
 describe("cloudEventsCodec under random input", () => {
   it("gives back any envelope whole through structured and binary mode, read by a JSON transport", () => {
     fc.assert(
       fc.property(envelope, fc.constantFrom("structured" as const, "binary" as const), (input, mode) => {
         const wire = cloudEventsCodec({ mode }).encode(input);
         const decoded = decodeEnvelope(jsonCodec(), wire.body, { headers: wire.meta.headers }, info);
-        if ("failed" in decoded) throw new Error(decoded.reason);
         const bytes = input.data instanceof Uint8Array;
+        // Data with a key the decoders refuse (`__proto__`, `constructor`) comes back a failure saying so.
+        const forbidden = !bytes && prototypeKey(input.data);
+        if (forbidden) {
+          expect(decoded).toMatchObject({ failed: true, reason: expect.stringContaining("forbidden key") });
+          return;
+        }
+        if ("failed" in decoded) throw new Error(decoded.reason);
         expect({
           ...decoded,
           data: bytes ? new Uint8Array(decoded.data as Uint8Array) : decoded.data,
