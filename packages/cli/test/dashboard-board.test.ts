@@ -76,9 +76,8 @@ async function dashboardWithOneDown(): Promise<{ base: string; dashboard: Dashbo
     cleanups.push(() => transport.close());
     watched.push({ url, transport });
   }
-  const dashboard = dashboardServer(new Board(watched, new RateMeter([])), new Guard(undefined), {
-    intervalMs: 200,
-  });
+  const board = new Board(watched, new RateMeter([]), undefined, { listTimeoutMs: 1_000 });
+  const dashboard = dashboardServer(board, new Guard(undefined), { intervalMs: 200 });
   await new Promise<void>((resolve) => dashboard.server.listen(0, "127.0.0.1", resolve));
   cleanups.push(() => dashboard.close());
   const { port } = dashboard.server.address() as AddressInfo;
@@ -109,6 +108,16 @@ describe("dashboard with a transport that does not answer", () => {
       expect(res.status).toBe(200);
       expectOneDown(JSON.parse(res.body) as BoardState);
     }
+  }, 15_000);
+
+  it("/api/dead-letters of the transport that does not answer is a 502 saying so, within its timeout", async () => {
+    const { base } = await dashboardWithOneDown();
+    const started = Date.now();
+    const res = await get(base, "/api/dead-letters?transport=t1");
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(res.status).toBe(502);
+    expect(JSON.parse(res.body).error).toMatch(/no answer from the transport within 1 s/);
+    expect(res.body).not.toContain("Sup3rSecretPw");
   }, 15_000);
 
   it("/events pushes the figures within 3 s instead of waiting on the broker", async () => {

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { describeError, type QueueAdmin, redact, type Transport } from "@mailroom/core";
+import { describeError, type QueueAdmin, redact, type Transport, TransportError } from "@mailroom/core";
 import type { Lineage, MessageLogEntry } from "@mailroom/core/message-log";
 import type { RateMeter, RatesSnapshot } from "./rates.ts";
 
@@ -88,20 +88,25 @@ export class Board {
   readonly #rates: RateMeter;
   readonly #logPath: string | undefined;
   readonly #timeoutMs: number;
+  readonly #listTimeoutMs: number;
   /** Each transport's `stats()` still under way, shared by the reads that come while it lasts. */
   readonly #reading = new Map<WatchedTransport, Promise<readonly QueueStats[]>>();
 
-  /** `timeoutMs`: how long one transport's figures may take before it is shown as not answering (default 2000). */
+  /**
+   * `timeoutMs`: how long one transport's figures may take before it is shown as not answering
+   * (default 2000); `listTimeoutMs`: how long a listing of dead letters may take (default 10,000).
+   */
   constructor(
     watched: readonly WatchedTransport[],
     rates: RateMeter,
     logPath?: string,
-    options: { timeoutMs?: number } = {},
+    options: { timeoutMs?: number; listTimeoutMs?: number } = {},
   ) {
     this.#watched = watched;
     this.#rates = rates;
     this.#logPath = logPath;
     this.#timeoutMs = options.timeoutMs ?? 2000;
+    this.#listTimeoutMs = options.listTimeoutMs ?? 10_000;
   }
 
   /**
@@ -168,7 +173,8 @@ export class Board {
     const w = this.#find(id);
     if (!w) return undefined;
     if (!w.transport.admin) return { transport: id, letters: [] };
-    const letters = await w.transport.admin().listDeadLetters({ limit });
+    // A broker that is down would hold the page until it reconnects: answer (502) instead.
+    const letters = await within(this.#listTimeoutMs, w.transport.admin().listDeadLetters({ limit }));
     const views: DeadLetterView[] = letters.map((d) => ({
       id: d.id,
       name: d.name ?? null,
@@ -223,7 +229,10 @@ export class Board {
 async function within<T>(ms: number, promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from the transport within ${ms / 1000} s`)), ms);
+    timer = setTimeout(
+      () => reject(new TransportError(`no answer from the transport within ${ms / 1000} s`)),
+      ms,
+    );
   });
   try {
     return await Promise.race([promise, late]);
