@@ -6,7 +6,7 @@ import {
   TransportError,
   uuidv7,
 } from "@mailroom/core";
-import type { ChannelModel, GetMessage } from "amqplib";
+import type { Channel, ChannelModel, GetMessage } from "amqplib";
 import { publishConfirmed, trackConfirmChannel } from "./confirm.ts";
 import type { AmqpConnection } from "./connection.ts";
 import { redriveCopy } from "./copies.ts";
@@ -80,25 +80,15 @@ export class AmqpAdmin implements QueueAdmin {
     return this.#withChannel(async (model) => {
       const tracked = trackConfirmChannel(await model.createConfirmChannel());
       const ch = tracked.channel;
-      const dlq = dlqName(this.#options.queue);
       try {
-        const waiting = (await this.#onQueue(dlq, () => ch.checkQueue(dlq))).messageCount;
-        const total = Math.min(options.limit ?? Number.POSITIVE_INFINITY, waiting);
-        let done = 0;
-        while (done < total) {
-          const message = await ch.get(dlq, { noAck: false });
-          if (message === false) break;
+        return await this.#takeDeadLetters(ch, options, async (message) => {
           const id =
             typeof message.properties.messageId === "string" ? message.properties.messageId : uuidv7();
           // mandatory: a copy to a queue that no longer exists fails (PublishRejectedError) and
           // the dead letter stays, given back when this channel closes.
           const lost = await publishConfirmed(tracked, [redriveCopy(message, id, this.#options.queue)]);
-          if (lost.length > 0) break;
-          ch.ack(message);
-          done++;
-          options.onProgress?.(done, total);
-        }
-        return done;
+          return lost.length === 0;
+        });
       } finally {
         await ch.close().catch(() => {});
       }
@@ -118,22 +108,36 @@ export class AmqpAdmin implements QueueAdmin {
           if (messageCount > 0) options.onProgress?.(messageCount, messageCount);
           return messageCount;
         }
-        const waiting = (await this.#onQueue(dlq, () => ch.checkQueue(dlq))).messageCount;
-        const total = Math.min(options.limit, waiting);
-        let done = 0;
-        while (done < total) {
-          const message = await ch.get(dlq, { noAck: false });
-          if (message === false) break;
-          ch.ack(message);
-          done++;
-          options.onProgress?.(done, total);
-        }
-        return done;
+        return await this.#takeDeadLetters(ch, options, async () => true);
       } finally {
         // Acks go out before the close; anything got and not acked is given back.
         await ch.close().catch(() => {});
       }
     });
+  }
+
+  /**
+   * Get the dead-letter queue's messages oldest first on `ch`, up to `limit`: `keep` each
+   * (redrive publishes its copy; purge nothing) and ack it, or stop at the first one `keep`
+   * refuses (given back when the channel closes). Returns how many were acked.
+   */
+  async #takeDeadLetters(
+    ch: Channel,
+    options: { limit?: number; onProgress?: (done: number, total: number) => void },
+    keep: (message: GetMessage) => Promise<boolean>,
+  ): Promise<number> {
+    const dlq = dlqName(this.#options.queue);
+    const waiting = (await this.#onQueue(dlq, () => ch.checkQueue(dlq))).messageCount;
+    const total = Math.min(options.limit ?? Number.POSITIVE_INFINITY, waiting);
+    let done = 0;
+    while (done < total) {
+      const message = await ch.get(dlq, { noAck: false });
+      if (message === false || !(await keep(message))) break;
+      ch.ack(message);
+      done++;
+      options.onProgress?.(done, total);
+    }
+    return done;
   }
 
   async #withChannel<T>(fn: (model: ChannelModel) => Promise<T>): Promise<T> {
