@@ -4,7 +4,7 @@
 import { createApp, silentLogger, Worker } from "@mailroom/core";
 import { SpanKind } from "@opentelemetry/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectChain, idOf, inMemoryTracing } from "../../core/test/tracing-sdk.ts";
+import { expectChain, idOf, inMemoryTracing, runChain } from "../../core/test/tracing-sdk.ts";
 import { cleanup, sharedBrokerLock, transport, uniqueName } from "./helpers.ts";
 
 sharedBrokerLock({ beforeAll, afterAll });
@@ -15,18 +15,8 @@ describe("tracing on RabbitMQ", () => {
   it("chains publish → consume → publish → consume in one trace", async () => {
     const queue = uniqueName("tracing");
     const t = transport(queue);
-    const app = createApp({ name: "traced", logger: silentLogger });
-    app.handle("order_created", async (_data, ctx) => {
-      await ctx.forward("invoice_requested", {});
-    });
-    app.handle("invoice_requested", async () => {});
     try {
-      await t.publisher().publish([{ name: "order_created", data: {}, id: "m-amqp" }]);
-      await new Worker(app, t.source(), {
-        untilEmpty: true,
-        publisher: t.publisher(),
-        logger: silentLogger,
-      }).start();
+      await runChain(t, { name: "order_created", data: {}, id: "m-amqp" });
     } finally {
       await t.close();
     }

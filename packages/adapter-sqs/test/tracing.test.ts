@@ -3,9 +3,8 @@
 // message attributes; toLambda continues it in a CONSUMER span; the handler's forward is a
 // PRODUCER span under it, and the next invocation continues that one: one trace across two
 // invocations, as the messaging conventions name it.
-import { createApp, silentLogger, Worker } from "@mailroom/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectChain, inMemoryTracing } from "../../core/test/tracing-sdk.ts";
+import { expectChain, forwardingApp, inMemoryTracing, runChain } from "../../core/test/tracing-sdk.ts";
 import { toLambda } from "../src/lambda-entry.ts";
 import { type Emulator, startEmulator } from "./helpers.ts";
 import { eventFrom } from "./lambda-events.ts";
@@ -19,26 +18,12 @@ afterAll(async () => {
   await emu.stop();
 });
 
-function forwardingApp() {
-  const app = createApp({ name: "traced", logger: silentLogger });
-  app.handle("order_created", async (_data, ctx) => {
-    await ctx.forward("invoice_requested", { n: 1 });
-  });
-  app.handle("invoice_requested", async () => {});
-  return app;
-}
-
 describe("tracing on Amazon SQS", () => {
   it("a Worker chains publish → consume → publish → consume in one trace", async () => {
     const queue = `tracing-worker-${process.pid}`;
     const t = await emu.open(queue, { waitTimeSeconds: 1 });
     try {
-      await t.publisher().publish([{ name: "order_created", data: {}, id: "m-worker" }]);
-      await new Worker(forwardingApp(), t.source(), {
-        untilEmpty: true,
-        publisher: t.publisher(),
-        logger: silentLogger,
-      }).start();
+      await runChain(t, { name: "order_created", data: {}, id: "m-worker" });
     } finally {
       await t.close();
     }

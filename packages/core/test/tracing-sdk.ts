@@ -10,6 +10,7 @@ import {
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, beforeEach, expect } from "vitest";
+import { type App, createApp, type Outgoing, silentLogger, type Transport, Worker } from "../src/index.ts";
 
 /** Register the SDK for this test file (and unregister it after); the exporter is emptied before each test. */
 export function inMemoryTracing(): InMemorySpanExporter {
@@ -89,4 +90,24 @@ export function expectChain(
   // The forward's producer span and its consumer span name the same message.
   expect(send2.attributes["messaging.message.id"]).toBe(process2.attributes["messaging.message.id"]);
   return chain;
+}
+
+/** The app of the chain: `order_created` forwards `invoice_requested`, which is handled. */
+export function forwardingApp(): App {
+  const app = createApp({ name: "traced", logger: silentLogger });
+  app.handle("order_created", async (_data, ctx) => {
+    await ctx.forward("invoice_requested", { n: 1 });
+  });
+  app.handle("invoice_requested", async () => {});
+  return app;
+}
+
+/** Publish `message` (an `order_created`) on `transport`, then run `forwardingApp` on it until the queue is empty. */
+export async function runChain(transport: Transport, message: Outgoing): Promise<void> {
+  await transport.publisher().publish([message]);
+  await new Worker(forwardingApp(), transport.source(), {
+    untilEmpty: true,
+    publisher: transport.publisher(),
+    logger: silentLogger,
+  }).start();
 }

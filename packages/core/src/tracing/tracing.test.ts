@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { context, SpanKind, trace } from "@opentelemetry/api";
 import { suppressTracing } from "@opentelemetry/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectChain, idOf, inMemoryTracing, one, parentOf } from "../../test/tracing-sdk.ts";
+import { expectChain, idOf, inMemoryTracing, one, parentOf, runChain } from "../../test/tracing-sdk.ts";
 import { type App, createApp } from "../app.ts";
 import { PermanentError } from "../errors.ts";
 import { silentLogger } from "../logger.ts";
@@ -47,13 +47,7 @@ async function drain(app: App, t: LocalTransport): Promise<void> {
 describe.each(transports)("tracing on the %s transport", (kind, open) => {
   it("chains publish → consume → publish → consume in one trace: producer, consumer, producer, consumer", async () => {
     const t = open();
-    const app = createApp({ name: "t", logger: silentLogger });
-    app.handle("order_created", async (_d, ctx) => {
-      await ctx.forward("invoice_requested", {});
-    });
-    app.handle("invoice_requested", async () => {});
-    await t.publisher().publish([{ name: "order_created", data: {}, id: "m-1", correlationId: "c-1" }]);
-    await drain(app, t);
+    await runChain(t, { name: "order_created", data: {}, id: "m-1", correlationId: "c-1" });
     await t.close();
 
     const [send1] = expectChain(exporter.getFinishedSpans(), {
