@@ -1,29 +1,11 @@
-import { context, propagation, trace } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from "@opentelemetry/sdk-trace-base";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { inMemoryTracing } from "../../test/tracing-sdk.ts";
 import { createApp } from "../app.ts";
 import { silentLogger } from "../logger.ts";
 import { testApp } from "../testkit/index.ts";
 import { tracing } from "./tracing.ts";
 
-const exporter = new InMemorySpanExporter();
-beforeAll(() => {
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  trace.setGlobalTracerProvider(provider);
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-});
-afterAll(() => {
-  trace.disable();
-  context.disable();
-  propagation.disable();
-});
+const exporter = inMemoryTracing();
 
 describe("tracing middleware", () => {
   it("continues the producer's trace in a consumer span and passes it on to published messages", async () => {
