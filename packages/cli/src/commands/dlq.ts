@@ -91,16 +91,7 @@ export async function dlqRedriveCommand(options: DlqRedriveOptions, io: Output =
   const transport = await openCliTransport(url);
   try {
     const admin = adminOf(transport, url, "dlq redrive");
-    const bar = progress("redrive", io);
-    let moved: number;
-    try {
-      moved = await admin.redrive({
-        ...(options.limit !== undefined ? { limit: options.limit } : {}),
-        onProgress: (done, total) => bar.update(done, total),
-      });
-    } finally {
-      bar.finish();
-    }
+    const moved = await withProgress("redrive", io, options.limit, (o) => admin.redrive(o));
     io.out(
       `moved ${moved} dead letter${moved === 1 ? "" : "s"} back to queue "${transport.queue}" (${redact(url)})`,
     );
@@ -142,22 +133,31 @@ export async function dlqPurgeCommand(
         return 0;
       }
     }
-    const bar = progress("purge", io);
-    let deleted: number;
-    try {
-      deleted = await admin.purge({
-        ...(options.limit !== undefined ? { limit: options.limit } : {}),
-        onProgress: (done, total) => bar.update(done, total),
-      });
-    } finally {
-      bar.finish();
-    }
+    const deleted = await withProgress("purge", io, options.limit, (o) => admin.purge(o));
     io.out(
       `deleted ${deleted} dead letter${deleted === 1 ? "" : "s"} of queue "${queue}" for good (${redact(url)})`,
     );
     return 0;
   } finally {
     await transport.close();
+  }
+}
+
+/** Run an admin operation (redrive, purge) up to `limit` with a progress bar on stderr; its count. */
+async function withProgress(
+  label: string,
+  io: Output,
+  limit: number | undefined,
+  run: (options: { limit?: number; onProgress: (done: number, total: number) => void }) => Promise<number>,
+): Promise<number> {
+  const bar = progress(label, io);
+  try {
+    return await run({
+      ...(limit !== undefined ? { limit } : {}),
+      onProgress: (done, total) => bar.update(done, total),
+    });
+  } finally {
+    bar.finish();
   }
 }
 
