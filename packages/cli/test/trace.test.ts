@@ -1,5 +1,6 @@
 import { type MessageLogEntry, sqliteMessageLog } from "@mailroom/core/message-log";
 import { describe, expect, it } from "vitest";
+import { logEntry } from "../../core/test/message-log-entry.ts";
 import { shortId } from "../src/format.ts";
 import { main } from "../src/index.ts";
 import { workdir } from "./helpers.ts";
@@ -109,20 +110,5 @@ describe("mailroom run --log-messages and mailroom trace", () => {
 });
 
 function entry(id: string, name: string): MessageLogEntry {
-  return {
-    id,
-    name,
-    parentId: undefined,
-    correlationId: undefined,
-    attempt: 1,
-    outcome: "ack",
-    reason: undefined,
-    delayMs: undefined,
-    receivedAt: 1,
-    startedAt: 1,
-    finishedAt: 2,
-    durationMs: 1,
-    transport: "sqlite",
-    queue: "q",
-  };
+  return logEntry({ id, name });
 }

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { recordingDelivery } from "../../test/deliveries.ts";
+import { logEntry } from "../../test/message-log-entry.ts";
 import { createApp } from "../app.ts";
 import { ConfigError, PermanentError } from "../errors.ts";
 import { silentLogger } from "../logger.ts";
@@ -145,22 +146,15 @@ describe("message log", () => {
 
   it("keeps only the newest maxRows entries, pruning as it writes", async () => {
     const log = sqliteMessageLog(file(), { maxRows: 100, flushMs: 1 });
-    const entry = (i: number): MessageLogEntry => ({
-      id: `m${i}`,
-      name: "x",
-      parentId: undefined,
-      correlationId: undefined,
-      attempt: 1,
-      outcome: "ack",
-      reason: undefined,
-      delayMs: undefined,
-      receivedAt: i,
-      startedAt: i,
-      finishedAt: i,
-      durationMs: 0,
-      transport: "memory",
-      queue: "q",
-    });
+    const entry = (i: number) =>
+      logEntry({
+        id: `m${i}`,
+        receivedAt: i,
+        startedAt: i,
+        finishedAt: i,
+        durationMs: 0,
+        transport: "memory",
+      });
     for (let i = 0; i < 1_000; i++) log.record(entry(i));
     log.flush();
     expect(log.recent({ limit: 10_000 }).length).toBeLessThanOrEqual(200);
@@ -179,22 +173,16 @@ describe("message log", () => {
 
   it("finds ids by prefix, by suffix and by both, never the empty id of an undecodable message", async () => {
     const log = sqliteMessageLog(file(), { flushMs: 1 });
-    const entry = (id: string): MessageLogEntry => ({
-      id,
-      name: id === "" ? undefined : "x",
-      parentId: undefined,
-      correlationId: undefined,
-      attempt: 1,
-      outcome: "ack",
-      reason: undefined,
-      delayMs: undefined,
-      receivedAt: 0,
-      startedAt: 0,
-      finishedAt: 0,
-      durationMs: 0,
-      transport: "memory",
-      queue: "q",
-    });
+    const entry = (id: string) =>
+      logEntry({
+        id,
+        name: id === "" ? undefined : "x",
+        receivedAt: 0,
+        startedAt: 0,
+        finishedAt: 0,
+        durationMs: 0,
+        transport: "memory",
+      });
     const ids = [
       "0193aaaa-0001-934ec3",
       "0193aaaa-0002-934ec3",
