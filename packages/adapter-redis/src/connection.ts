@@ -1,4 +1,4 @@
-import { describeError, RefusedError, TransportError } from "@mailroom/core";
+import { describeError, RefusedError, TransportError, within } from "@mailroom/core";
 import { Redis, type RedisOptions } from "ioredis";
 
 /** The oldest Redis with everything the transport uses (XAUTOCLAIM). */
@@ -68,12 +68,7 @@ export class RedisConnection {
       this.commands.disconnect();
       return;
     }
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, 1_000);
-    });
-    await Promise.race([this.commands.quit().catch(() => {}), late]);
-    clearTimeout(timer);
+    await within(1_000, this.commands.quit(), () => new Error("no answer")).catch(() => {});
     this.commands.disconnect();
   }
 }

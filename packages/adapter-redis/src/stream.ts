@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type Codec, RefusedError } from "@mailroom/core";
+import { type Codec, RefusedError, within } from "@mailroom/core";
 import { AckBatcher } from "./acks.ts";
 import { isReply, type RedisConnection, redisFailure } from "./connection.ts";
 import { fieldPairs, type StreamEntry } from "./fields.ts";
@@ -157,14 +157,9 @@ export async function scheduleFields(
 
 /** Remove `consumer` from the group when it holds nothing (best effort: a consumer left behind is harmless). */
 export async function forgetConsumer(ctx: StreamContext, consumer: string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, 1_000);
-  });
   const forget = FORGET_CONSUMER.run(ctx.connection.commands, [ctx.keys.stream], [ctx.group, consumer]);
   // A server that stopped answering must not hold up a close.
-  await Promise.race([forget.catch(() => {}), late]);
-  clearTimeout(timer);
+  await within(1_000, forget, () => new Error("no answer")).catch(() => {});
 }
 
 /** Create the stream and the group, reading from the stream's first entry, unless the group exists. */

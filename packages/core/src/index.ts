@@ -30,3 +30,4 @@ export type { LocalTransport, LocalTransportOptions } from "./transports/local.t
 export { memoryTransport } from "./transports/memory.ts";
 export * from "./transports/registry.ts";
 export { type SqliteStoreOptions, sqliteTransport } from "./transports/sqlite.ts";
+export { within } from "./within.ts";

@@ -6,6 +6,7 @@ import {
   type Middleware,
   type Transport,
   type Worker,
+  within,
 } from "@mailroom/core";
 
 /** What every figure is labelled with. */
@@ -135,23 +136,16 @@ export function depthReader(transport: Transport, timeoutMs = 2_000): DepthReade
   const admin = transport.admin?.();
   if (!admin) return undefined;
   return async () => {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`queue depth not read within ${timeoutMs} ms`)), timeoutMs);
-    });
-    const reading = admin.stats();
-    // A read that ends after the timeout must not become an unhandled rejection.
-    reading.catch(() => {});
-    try {
-      const stats = await Promise.race([reading, late]);
-      return stats.flatMap((s) => [
-        { queue: s.queue, state: "ready" as const, count: s.ready },
-        { queue: s.queue, state: "delayed" as const, count: s.delayed },
-        { queue: s.queue, state: "in_flight" as const, count: s.inFlight },
-        { queue: s.queue, state: "dead_lettered" as const, count: s.deadLettered },
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const stats = await within(
+      timeoutMs,
+      admin.stats(),
+      () => new Error(`queue depth not read within ${timeoutMs} ms`),
+    );
+    return stats.flatMap((s) => [
+      { queue: s.queue, state: "ready" as const, count: s.ready },
+      { queue: s.queue, state: "delayed" as const, count: s.delayed },
+      { queue: s.queue, state: "in_flight" as const, count: s.inFlight },
+      { queue: s.queue, state: "dead_lettered" as const, count: s.deadLettered },
+    ]);
   };
 }

@@ -1,5 +1,12 @@
 import { existsSync } from "node:fs";
-import { describeError, type QueueAdmin, redact, type Transport, TransportError } from "@mailroom/core";
+import {
+  describeError,
+  type QueueAdmin,
+  redact,
+  type Transport,
+  TransportError,
+  within,
+} from "@mailroom/core";
 import type { Lineage, MessageLogEntry } from "@mailroom/core/message-log";
 import type { RateMeter, RatesSnapshot } from "./rates.ts";
 
@@ -135,7 +142,7 @@ export class Board {
     const admin = transport.admin?.();
     if (!admin) return { ...base, admin: false, queues: [unknown] };
     try {
-      const rows = await within(this.#timeoutMs, this.#stats(w, admin));
+      const rows = await answerWithin(this.#timeoutMs, this.#stats(w, admin));
       const count = (n: number) => (Number.isFinite(n) ? n : null);
       return {
         ...base,
@@ -174,7 +181,7 @@ export class Board {
     if (!w) return undefined;
     if (!w.transport.admin) return { transport: id, letters: [] };
     // A broker that is down would hold the page until it reconnects: answer (502) instead.
-    const letters = await within(this.#listTimeoutMs, w.transport.admin().listDeadLetters({ limit }));
+    const letters = await answerWithin(this.#listTimeoutMs, w.transport.admin().listDeadLetters({ limit }));
     const views: DeadLetterView[] = letters.map((d) => ({
       id: d.id,
       name: d.name ?? null,
@@ -225,20 +232,9 @@ export class Board {
   }
 }
 
-/** `promise`, or a rejection saying no answer came when it takes longer than `ms`. */
-async function within<T>(ms: number, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new TransportError(`no answer from the transport within ${ms / 1000} s`)),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** `promise`, or a `TransportError` saying no answer came when it takes longer than `ms`. */
+function answerWithin<T>(ms: number, promise: Promise<T>): Promise<T> {
+  return within(ms, promise, () => new TransportError(`no answer from the transport within ${ms / 1000} s`));
 }
 
 /** A lineage as two flat lists, each message with its depth; null when the message is not in the log. */

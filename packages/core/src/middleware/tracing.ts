@@ -10,6 +10,7 @@ import {
   tracerRegistered,
 } from "../tracing/api.ts";
 import { consumerContext } from "../tracing/consumer.ts";
+import { within } from "../within.ts";
 import type { Middleware } from "./middleware.ts";
 
 /** Options of the tracing middleware. */
@@ -103,12 +104,5 @@ export async function flushTraces(timeoutMs = 5_000): Promise<void> {
   };
   const target = (provider.getDelegate?.() ?? provider) as { forceFlush?: () => Promise<void> };
   if (typeof target.forceFlush !== "function") return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    target.forceFlush().catch(() => {}),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-    }),
-  ]);
-  clearTimeout(timer);
+  await within(timeoutMs, target.forceFlush(), () => new Error("flush timed out")).catch(() => {});
 }
