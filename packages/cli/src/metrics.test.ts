@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mergeMetrics } from "./metrics.ts";
+import { mergeMetrics, sampleLine } from "./metrics.ts";
 
 const worker = (received: number, depth: number) =>
   [
@@ -40,5 +40,23 @@ describe("mergeMetrics", () => {
     ]);
     expect(text.match(/^# TYPE mailroom_queue_depth gauge$/gm)).toHaveLength(1);
     expect(text).toContain('mailroom_messages_received_total{worker="2",app="w"} 1');
+  });
+});
+
+describe("sampleLine", () => {
+  it("reads label values holding } and escaped quotes, as the dashboard's rates and the merge both need", () => {
+    expect(sampleLine('mailroom_messages_received_total{name="a}b",app="x\\"y"} 3 1700000000')).toEqual({
+      name: "mailroom_messages_received_total",
+      labels: 'name="a}b",app="x\\"y"',
+      rest: " 3 1700000000",
+    });
+    expect(sampleLine("mailroom_receive_errors_total 0")).toEqual({
+      name: "mailroom_receive_errors_total",
+      labels: "",
+      rest: " 0",
+    });
+    expect(mergeMetrics([{ labels: { worker: "0" }, text: 'm_total{name="a}b"} 1\n' }])).toBe(
+      'm_total{worker="0",name="a}b"} 1\n',
+    );
   });
 });

@@ -48,11 +48,10 @@ export function mergeMetrics(
         continue;
       }
       if (line.startsWith("#")) continue;
-      const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?(\s.*)$/.exec(line);
+      const sample = sampleLine(line);
       if (!sample) continue;
-      const [, name, braces, rest] = sample;
-      const inner = braces ? braces.slice(1, -1) : "";
-      const family = baseName(name!, families);
+      const { name, labels: inner, rest } = sample;
+      const family = baseName(name, families);
       if (once.has(family)) {
         if ((owner.get(family) ?? index) !== index) continue;
         owner.set(family, index);
@@ -66,6 +65,15 @@ export function mergeMetrics(
   const out: string[] = [];
   for (const f of families.values()) out.push(...f.header, ...f.samples);
   return `${out.join("\n")}\n`;
+}
+
+/**
+ * A sample line of Prometheus text: the metric name, the text inside its braces (label values are
+ * quoted and may hold `}` or escaped quotes) and what follows them (the value, a timestamp).
+ */
+export function sampleLine(line: string): { name: string; labels: string; rest: string } | undefined {
+  const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[^"}]|"(?:[^"\\]|\\.)*")*)\})?(\s.*)$/.exec(line);
+  return m ? { name: m[1]!, labels: m[2] ?? "", rest: m[3]! } : undefined;
 }
 
 /** The family a sample belongs to: histogram and summary samples carry suffixes of their family's name. */

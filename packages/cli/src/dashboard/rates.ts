@@ -1,4 +1,5 @@
 import { redact } from "@mailroom/core";
+import { sampleLine } from "../metrics.ts";
 
 /** The worker counters the dashboard turns into rates, by their names in a worker's `/metrics`. */
 const COUNTERS = {
@@ -45,11 +46,10 @@ export function parseCounters(text: string): Record<keyof typeof COUNTERS, numbe
   );
   for (const line of text.split("\n")) {
     if (line === "" || line.startsWith("#")) continue;
-    // Label values are quoted and may hold `}` or escaped quotes.
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?:[^"}]|"(?:[^"\\]|\\.)*")*\})?\s+(\S+)/.exec(line);
-    const key = m && byName.get(m[1]!);
+    const sample = sampleLine(line);
+    const key = sample && byName.get(sample.name);
     if (!key) continue;
-    const value = Number(m[2]);
+    const value = Number(sample.rest.trim().split(/\s+/, 1)[0]);
     if (Number.isFinite(value)) sums[key] += value;
   }
   return sums;
