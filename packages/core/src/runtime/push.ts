@@ -10,7 +10,7 @@ import type { Runtime } from "./context.ts";
 import { isDone, type Outcome, SKIPPED } from "./outcome.ts";
 import { logOutcome } from "./outcome-log.ts";
 import { decideNow, decideWith, settle, triage } from "./process.ts";
-import { observesDispatched, observesSettled, tellDispatched, tellSettled } from "./settled.ts";
+import { observesDispatched, observesSettled, tellDispatched, tellSettledMessage } from "./settled.ts";
 
 /** One delivery's result in push mode. */
 export interface DispatchResult {
@@ -85,14 +85,15 @@ export async function dispatch(
     try {
       if (log) logOutcome(runtime.logger, delivery.envelope, outcome);
       if (receivedAt !== undefined) {
-        tellSettled(app, delivery.envelope, outcome, receivedAt, receivedAt);
-        invocation?.push({
+        const message = {
           envelope: delivery.envelope,
           outcome,
           receivedAt,
           startedAt: receivedAt,
           finishedAt: Date.now(),
-        });
+        };
+        tellSettledMessage(app, message);
+        invocation?.push(message);
       }
       return settle(delivery, outcome);
     } catch (error) {

@@ -20,10 +20,14 @@ export function tellSettled(
   receivedAt: number,
   startedAt: number,
 ): void {
-  let message: SettledMessage | undefined;
+  if (!observesSettled(app)) return;
+  tellSettledMessage(app, { envelope, outcome, receivedAt, startedAt, finishedAt: Date.now() });
+}
+
+/** `tellSettled` with the message already built (push dispatch also keeps it for `dispatched`). Never throws. */
+export function tellSettledMessage(app: App, message: SettledMessage): void {
   for (const m of app.middleware) {
     if (!m.settled) continue;
-    message ??= { envelope, outcome, receivedAt, startedAt, finishedAt: Date.now() };
     try {
       m.settled(message);
     } catch {
