@@ -177,8 +177,13 @@ function nestingDepth(text: string, limit: number): number {
   return max;
 }
 
+/**
+ * The forbidden key of a parsed body, if any: `__proto__` wherever it is (it is named first when
+ * the body has both), else a `constructor` holding a `prototype`.
+ */
 function findPrototypeKey(value: unknown): string | undefined {
   const stack: unknown[] = [value];
+  let constructorPrototype = false;
   while (stack.length > 0) {
     const v = stack.pop();
     if (typeof v !== "object" || v === null) continue;
@@ -189,11 +194,11 @@ function findPrototypeKey(value: unknown): string | undefined {
     if (Object.hasOwn(v, "__proto__")) return "__proto__";
     const ctor = (v as Record<string, unknown>).constructor;
     if (Object.hasOwn(v, "constructor") && isObject(ctor) && Object.hasOwn(ctor, "prototype")) {
-      return "constructor.prototype";
+      constructorPrototype = true;
     }
     for (const key of Object.keys(v)) stack.push((v as Record<string, unknown>)[key]);
   }
-  return undefined;
+  return constructorPrototype ? "constructor.prototype" : undefined;
 }
 
 /** Metadata as it is embedded in a body (`meta` key) for attribute-less transports. */
