@@ -65,10 +65,13 @@ export function readJson(body: Uint8Array | string, limits: JsonReadLimits = DEF
   return { value };
 }
 
-/** True when brackets outside strings nest deeper than `limit` (checked before parsing, so a deep body costs no stack). */
-function deeperThan(text: string, limit: number): boolean {
-  // Nesting d deep takes at least 2d characters.
-  if (text.length <= 2 * limit) return false;
+/**
+ * True when brackets outside strings nest deeper than `limit` (checked before parsing, so a deep
+ * body costs no stack). Nesting d deep takes at least 2d characters and d opening brackets, so
+ * almost every real body is answered without the character scan.
+ */
+export function deeperThan(text: string, limit: number): boolean {
+  if (text.length <= 2 * limit || openingBrackets(text, limit) <= limit) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
@@ -84,9 +87,21 @@ function deeperThan(text: string, limit: number): boolean {
   return false;
 }
 
-/** The first key that could reach a prototype, walking without recursion. */
-function prototypeKey(value: unknown): string | undefined {
+/** `{` and `[` in the text, counted up to `limit + 1` with the engine's native search. */
+function openingBrackets(text: string, limit: number): number {
+  let n = 0;
+  for (let i = text.indexOf("{"); i !== -1; i = text.indexOf("{", i + 1)) if (++n > limit) return n;
+  for (let i = text.indexOf("["); i !== -1; i = text.indexOf("[", i + 1)) if (++n > limit) return n;
+  return n;
+}
+
+/**
+ * The key of a parsed body that could reach a prototype, walking without recursion: `__proto__`
+ * wherever it is (named first when the body has both), else a `constructor` holding a `prototype`.
+ */
+export function prototypeKey(value: unknown): string | undefined {
   const stack: unknown[] = [value];
+  let constructorPrototype = false;
   while (stack.length > 0) {
     const v = stack.pop();
     if (typeof v !== "object" || v === null) continue;
@@ -99,9 +114,9 @@ function prototypeKey(value: unknown): string | undefined {
       ctor !== null &&
       Object.hasOwn(ctor, "prototype")
     ) {
-      return "constructor.prototype";
+      constructorPrototype = true;
     }
     for (const key of Object.keys(v)) stack.push(record[key]);
   }
-  return undefined;
+  return constructorPrototype ? "constructor.prototype" : undefined;
 }

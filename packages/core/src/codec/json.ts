@@ -2,6 +2,7 @@ import { Buffer, isUtf8 } from "node:buffer";
 import type { MessageMeta } from "../envelope.ts";
 import { uuidv7 } from "../ids.ts";
 import type { Codec, Decoded, EncodeInput, WireMessage } from "./codec.ts";
+import { deeperThan, prototypeKey } from "./json-read.ts";
 
 /** Limits applied to every received body. Defaults are safe for untrusted producers. */
 export interface DecodeLimits {
@@ -83,14 +84,7 @@ export function jsonCodec(options: JsonCodecOptions = {}): Codec {
 
   /** The checks on the text both entry points share, then `JSON.parse` and the prototype-key check. */
   function parse(text: string, meta: MessageMeta): Decoded | { failed: true; reason: string } {
-    // Valid JSON nested d deep has at least 2d characters: most bodies skip the scan entirely.
-    if (
-      text.length > 2 * maxDepth &&
-      openingBrackets(text, maxDepth) > maxDepth &&
-      nestingDepth(text, maxDepth) > maxDepth
-    ) {
-      return fail(`JSON nesting is deeper than ${maxDepth}`);
-    }
+    if (deeperThan(text, maxDepth)) return fail(`JSON nesting is deeper than ${maxDepth}`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -98,7 +92,7 @@ export function jsonCodec(options: JsonCodecOptions = {}): Codec {
       return fail(`body is not JSON (${(error as Error).message.slice(0, 120)})`);
     }
     if (rejectProto && (text.includes("__proto__") || text.includes("constructor"))) {
-      const bad = findPrototypeKey(parsed);
+      const bad = prototypeKey(parsed);
       if (bad) return fail(`body has a forbidden key "${bad}"`);
     }
     return fromParsed(parsed, meta);
@@ -141,64 +135,6 @@ function fromParsed(parsed: unknown, meta: MessageMeta): Decoded | { failed: tru
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/**
- * `{` and `[` in the text, counted up to `limit + 1` with the engine's native search. A body with
- * no more opening brackets than the limit cannot nest deeper, so the character scan below is
- * skipped for almost every real message.
- */
-function openingBrackets(text: string, limit: number): number {
-  let n = 0;
-  for (let i = text.indexOf("{"); i !== -1; i = text.indexOf("{", i + 1)) if (++n > limit) return n;
-  for (let i = text.indexOf("["); i !== -1; i = text.indexOf("[", i + 1)) if (++n > limit) return n;
-  return n;
-}
-
-/** Deepest bracket nesting outside strings; stops counting once past `limit`. */
-function nestingDepth(text: string, limit: number): number {
-  let depth = 0;
-  let max = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++;
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 || c === 91) {
-      depth++;
-      if (depth > max) {
-        max = depth;
-        if (max > limit) return max;
-      }
-    } else if (c === 125 || c === 93) depth--;
-  }
-  return max;
-}
-
-/**
- * The forbidden key of a parsed body, if any: `__proto__` wherever it is (it is named first when
- * the body has both), else a `constructor` holding a `prototype`.
- */
-function findPrototypeKey(value: unknown): string | undefined {
-  const stack: unknown[] = [value];
-  let constructorPrototype = false;
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (typeof v !== "object" || v === null) continue;
-    if (Array.isArray(v)) {
-      for (const item of v) stack.push(item);
-      continue;
-    }
-    if (Object.hasOwn(v, "__proto__")) return "__proto__";
-    const ctor = (v as Record<string, unknown>).constructor;
-    if (Object.hasOwn(v, "constructor") && isObject(ctor) && Object.hasOwn(ctor, "prototype")) {
-      constructorPrototype = true;
-    }
-    for (const key of Object.keys(v)) stack.push((v as Record<string, unknown>)[key]);
-  }
-  return constructorPrototype ? "constructor.prototype" : undefined;
 }
 
 /** Metadata as it is embedded in a body (`meta` key) for attribute-less transports. */
