@@ -17,6 +17,7 @@ export default defineConfig({
     pool: "forks",
     // Fails the test during which a promise rejection went unhandled.
     setupFiles: ["./vitest.setup.ts"],
+    globalSetup: ["./vitest.global.ts"],
     // Integration files share real servers (RabbitMQ, Redis); two at a time keeps a 2-core machine responsive.
     maxWorkers: 2,
     reporters: ["default", "json"],

@@ -11,6 +11,7 @@ import { AmqpTransport } from "@mailroom/adapter-amqp";
 import { jsonCodec, type Outgoing } from "@mailroom/core";
 import { toEncodeInput } from "@mailroom/core/transport";
 import { connect } from "amqplib";
+import { BROKER_LOCK } from "../../packages/adapter-amqp/test/broker-lock.ts";
 import { type Figure, median, QUICK, report } from "../lib/result.ts";
 import { AMQP_URL, COUNT, type ConsumerResult, NAME, payload } from "./shared.ts";
 
@@ -86,13 +87,9 @@ async function consume(kind: Kind): Promise<ConsumerResult> {
  * restart RabbitMQ wait for the benchmark instead of cutting it short.
  */
 async function holdBrokerLock(): Promise<() => void> {
-  const child = spawn(
-    "flock",
-    ["-s", "/tmp/mailroom-amqp-broker.lock", "sh", "-c", "echo locked; cat >/dev/null"],
-    {
-      stdio: ["pipe", "pipe", "inherit"],
-    },
-  );
+  const child = spawn("flock", ["-s", BROKER_LOCK, "sh", "-c", "echo locked; cat >/dev/null"], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout.once("data", () => resolve());
     child.once("error", reject);

@@ -4,6 +4,7 @@ import { HandlerSpy } from "@mailroom/core/testkit";
 import { connect } from "amqplib";
 import { AmqpTransport } from "../src/index.ts";
 import type { AmqpTransportOptions } from "../src/options.ts";
+import { BROKER_LOCK } from "./broker-lock.ts";
 
 /** The broker started by scripts/services.sh. */
 export const AMQP_URL = process.env.MAILROOM_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
@@ -87,13 +88,7 @@ export async function brokerLock(mode: "shared" | "exclusive"): Promise<() => Pr
   const { spawn } = await import("node:child_process");
   const child = spawn(
     "flock",
-    [
-      mode === "shared" ? "-s" : "-x",
-      "/tmp/mailroom-amqp-broker.lock",
-      "sh",
-      "-c",
-      "echo locked; cat >/dev/null",
-    ],
+    [mode === "shared" ? "-s" : "-x", BROKER_LOCK, "sh", "-c", "echo locked; cat >/dev/null"],
     { stdio: ["pipe", "pipe", "inherit"] },
   );
   await new Promise<void>((resolve, reject) => {
